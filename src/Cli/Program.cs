@@ -1,1 +1,13 @@
-Console.WriteLine("noorg");
+using System.CommandLine;
+using NoOrg.Cli;
+using NoOrg.Cli.Commands;
+
+var root = new RootCommand("noorg: operate a NoOrg cluster. Configuration comes from NOORG_* environment variables and ./.env.")
+{
+    StatusCommand.Create(),
+    DbCommands.Create(),
+    ConfigCommands.Create(),
+};
+root.Options.Add(CliContext.Json);
+root.Options.Add(CliContext.Verbose);
+return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,86 @@
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using NoOrg.Configuration;
+using Orleans.Configuration;
+
+namespace NoOrg.Client;
+
+/// <summary>Connects any .NET app to a NoOrg cluster with one call.</summary>
+public static class ClientServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds an Orleans client for the NoOrg cluster described by <paramref name="configuration"/> (the same
+    /// NOORG_* keys the silo reads). With no configuration it finds a silo on this machine's embedded default.
+    /// Throws <see cref="ConfigurationValidationException"/> listing every bad key.
+    /// </summary>
+    public static IServiceCollection AddNoOrgClient(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        return services.AddNoOrgClient(NoOrgSettings.Load(configuration));
+    }
+
+    public static IServiceCollection AddNoOrgClient(this IServiceCollection services, NoOrgSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        services.AddSingleton(settings);
+        services.AddOrleansClient(client => client.UseNoOrg(settings));
+        return services;
+    }
+
+    /// <summary>
+    /// The client side of a NoOrg cluster: identity, timeouts, connection and call retries, and (unless the caller
+    /// provides them, as a test cluster does) how gateways are found.
+    /// </summary>
+    public static IClientBuilder UseNoOrg(this IClientBuilder client, NoOrgSettings settings, bool configureGateways = true)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(settings);
+        client.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = settings.Cluster.ClusterId;
+            o.ServiceId = settings.Cluster.ServiceId;
+        });
+        if (configureGateways)
+        {
+            UseGateways(client, settings);
+        }
+
+        client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(settings.Timeouts.ResponseSeconds));
+        client.UseConnectionRetryFilter(new GatewayConnectionRetry(TimeSpan.FromSeconds(settings.Timeouts.ClientConnectSeconds)));
+        client.AddOutgoingGrainCallFilter(new TransientErrorRetryFilter(settings.Timeouts.ClientRetryAttempts));
+        return client;
+    }
+
+    private static void UseGateways(IClientBuilder client, NoOrgSettings settings)
+    {
+        var cluster = settings.Cluster;
+        var listed = cluster.GatewayEndpoints().ToArray();
+        if (listed.Length > 0)
+        {
+            client.UseStaticClustering([.. listed.Select(Resolve)]);
+        }
+        else if (settings.Storage.Provider == StorageProvider.Postgres)
+        {
+            client.UseAdoNetClustering(o =>
+            {
+                o.Invariant = "Npgsql";
+                o.ConnectionString = settings.Storage.ConnectionString;
+            });
+        }
+        else
+        {
+            client.UseLocalhostClustering(cluster.GatewayPort, cluster.ServiceId, cluster.ClusterId);
+        }
+    }
+
+    private static IPEndPoint Resolve(string endpoint)
+    {
+        ClusterSettings.TryParseEndpoint(endpoint, out var host, out var port);
+        var address = IPAddress.TryParse(host, out var ip) ? ip
+            : Dns.GetHostAddresses(host).FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+              ?? throw new InvalidOperationException($"NOORG_CLUSTER_GATEWAYS: host '{host}' has no IPv4 address.");
+        return new IPEndPoint(address, port);
+    }
+}

@@ -1,0 +1,24 @@
+namespace NoOrg.Configuration;
+
+[SettingsArea("NOORG_HTTP", "HTTP")]
+public sealed class HttpSettings
+{
+    [Setting("URLS", "semicolon-separated URLs the silo's HTTP server (health, dashboard) listens on; use http://0.0.0.0:8080 in a container")]
+    public string Urls { get; set; } = "http://localhost:8080";
+
+    public IReadOnlyList<string> UrlList =>
+        Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    internal IEnumerable<SettingError> Validate()
+    {
+        if (UrlList.Count == 0)
+        {
+            yield return new SettingError("NOORG_HTTP_URLS", Urls, "expected at least one URL");
+        }
+
+        foreach (var url in UrlList.Where(u => !SettingsBinder.IsHttpUrl(u)))
+        {
+            yield return new SettingError("NOORG_HTTP_URLS", Urls, $"'{url}' is not an absolute http:// or https:// URL");
+        }
+    }
+}

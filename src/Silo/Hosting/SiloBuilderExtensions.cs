@@ -1,0 +1,111 @@
+using System.Net;
+using System.Net.Sockets;
+using NoOrg.Configuration;
+using NoOrg.Grains;
+using NoOrg.Storage;
+using Orleans.Configuration;
+using Orleans.Dashboard;
+
+namespace NoOrg.Silo.Hosting;
+
+/// <summary>How every NoOrg silo is built: the host in production and the test clusters alike.</summary>
+public static class SiloBuilderExtensions
+{
+    /// <summary>Storage, reminders, timeouts and the dashboard: everything but membership and endpoints.</summary>
+    public static ISiloBuilder AddNoOrg(this ISiloBuilder silo, NoOrgSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var storage = settings.Storage;
+        var invariant = OrleansInvariants.For(storage.Provider.ToDialect());
+        var connectionString = storage.EffectiveConnectionString;
+
+        silo.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = settings.Cluster.ClusterId;
+            o.ServiceId = settings.Cluster.ServiceId;
+        });
+
+        silo.UseSystemTextJsonGrainStorageSerializer();
+        silo.AddAdoNetGrainStorage(StorageNames.Default, o =>
+        {
+            o.Invariant = invariant;
+            o.ConnectionString = connectionString;
+        });
+        silo.UseAdoNetReminderService(o =>
+        {
+            o.Invariant = invariant;
+            o.ConnectionString = connectionString;
+        });
+        silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(settings.Reminders.MinimumPeriodSeconds));
+
+        var timeouts = settings.Timeouts;
+        silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(timeouts.ResponseSeconds));
+        silo.Configure<ClusterMembershipOptions>(o =>
+        {
+            o.ProbeTimeout = TimeSpan.FromSeconds(timeouts.ProbeSeconds);
+            o.NumMissedProbesLimit = timeouts.MissedProbesLimit;
+        });
+
+        if (settings.Dashboard.Enabled)
+        {
+            silo.AddDashboard(o =>
+            {
+                o.CounterUpdateIntervalMs = settings.Dashboard.CounterUpdateIntervalMs;
+                o.HistoryLength = settings.Dashboard.HistoryLength;
+            });
+        }
+
+        silo.AddStartupTask<SiloStartRecorder>();
+        return silo;
+    }
+
+    /// <summary>
+    /// Membership: localhost for the embedded SQLite default, the database for a PostgreSQL cluster.
+    /// Endpoints are left to the caller when <paramref name="configureEndpoints"/> is false (test clusters pick ports).
+    /// </summary>
+    public static ISiloBuilder UseNoOrgClustering(this ISiloBuilder silo, NoOrgSettings settings, bool configureEndpoints = true)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var cluster = settings.Cluster;
+        if (settings.Storage.Provider == StorageProvider.Sqlite)
+        {
+            if (configureEndpoints)
+            {
+                silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, null, cluster.ServiceId, cluster.ClusterId);
+            }
+
+            return silo;
+        }
+
+        silo.UseAdoNetClustering(o =>
+        {
+            o.Invariant = OrleansInvariants.For(StorageDialect.Postgres);
+            o.ConnectionString = settings.Storage.ConnectionString;
+        });
+        if (configureEndpoints)
+        {
+            silo.ConfigureEndpoints(AdvertisedAddress(cluster), cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: true);
+        }
+
+        return silo;
+    }
+
+    public static StorageDialect ToDialect(this StorageProvider provider) =>
+        provider == StorageProvider.Postgres ? StorageDialect.Postgres : StorageDialect.Sqlite;
+
+    private static IPAddress AdvertisedAddress(ClusterSettings cluster)
+    {
+        if (!string.IsNullOrEmpty(cluster.AdvertisedAddress))
+        {
+            return IPAddress.Parse(cluster.AdvertisedAddress);
+        }
+
+        // The first up, non-loopback IPv4 address: what other silos on the network can reach.
+        return System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .Where(n => n.OperationalStatus == System.Net.NetworkInformation.OperationalStatus.Up)
+            .SelectMany(n => n.GetIPProperties().UnicastAddresses)
+            .Select(a => a.Address)
+            .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a))
+            ?? IPAddress.Loopback;
+    }
+}

@@ -1,0 +1,49 @@
+using NoOrg.Configuration;
+using NoOrg.Silo.Health;
+using NoOrg.Silo.Security;
+using Orleans.Dashboard;
+
+namespace NoOrg.Silo.Hosting;
+
+/// <summary>The silo host's table of contents: what runs in the process and what it serves over HTTP.</summary>
+public static class WebApplicationExtensions
+{
+    public static WebApplicationBuilder AddNoOrgSilo(this WebApplicationBuilder builder, NoOrgSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(settings);
+        builder.Services.AddSingleton(settings);
+        builder.WebHost.UseUrls([.. settings.Http.UrlList]);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(settings.Timeouts.ShutdownSeconds));
+        builder.Services.AddNoOrgHealthChecks();
+        builder.Services.AddNoOrgAuthentication(settings);
+        builder.UseOrleans(silo =>
+        {
+            silo.AddNoOrg(settings).UseNoOrgClustering(settings);
+            if (IsInKubernetes)
+            {
+                silo.UseKubernetesHosting();
+            }
+        });
+        return builder;
+    }
+
+    public static WebApplication MapNoOrgEndpoints(this WebApplication app, NoOrgSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        ArgumentNullException.ThrowIfNull(settings);
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapNoOrgHealth();
+        if (settings.Dashboard.Enabled)
+        {
+            app.MapOrleansDashboard(routePrefix: settings.Dashboard.Path).RequireAuthorization(ApiKeyAuthentication.Policy);
+        }
+
+        app.MapGet("/", () => Results.Redirect(settings.Dashboard.Enabled ? settings.Dashboard.Path + "/" : "/health/ready"));
+        return app;
+    }
+
+    /// <summary>Kubernetes sets this variable in every pod; outside a pod the Kubernetes hosting integration cannot start.</summary>
+    public static bool IsInKubernetes => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST"));
+}

@@ -1,0 +1,50 @@
+using NoOrg.Configuration;
+using NoOrg.Silo.Hosting;
+using Orleans.TestingHost;
+
+namespace NoOrg.Tests.Infrastructure;
+
+/// <summary>
+/// Starts a TestingHost cluster configured like production on a given database. Membership goes through the
+/// database for PostgreSQL (as in a real cluster) and through the test cluster's own for SQLite.
+/// </summary>
+public static class NoOrgTestCluster
+{
+    /// <summary>Settings every test cluster uses on top of the database: short reminders, fast failure detection.</summary>
+    public static Dictionary<string, string> SettingsFor(StorageProvider provider, string connectionString) => new()
+    {
+        ["NOORG_STORAGE_PROVIDER"] = SettingsCatalog.Format(provider),
+        ["NOORG_STORAGE_CONNECTION_STRING"] = connectionString,
+        ["NOORG_CLUSTER_ID"] = "test-" + Guid.NewGuid().ToString("N")[..8],
+        ["NOORG_REMINDERS_MINIMUM_PERIOD_SECONDS"] = "1",
+        ["NOORG_TIMEOUTS_PROBE_SECONDS"] = "1",
+        ["NOORG_TIMEOUTS_RESPONSE_SECONDS"] = "10",
+        ["NOORG_DASHBOARD_ENABLED"] = "false",
+    };
+
+    /// <summary>Migrates the database like a starting silo does, then deploys <paramref name="silos"/> silos.</summary>
+    public static async Task<TestCluster> StartAsync(IReadOnlyDictionary<string, string> properties, short silos = 2)
+    {
+        var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder()
+            .AddInMemoryCollection(properties.Select(p => new KeyValuePair<string, string?>(p.Key, p.Value)))
+            .Build();
+        var settings = NoOrgSettings.Load(configuration);
+        using var loggers = Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
+        await StorageStartup.PrepareAsync(settings, loggers, CancellationToken.None);
+
+        var builder = new TestClusterBuilder(silos);
+        foreach (var (key, value) in properties)
+        {
+            builder.Properties[key] = value;
+        }
+
+        builder.Options.ClusterId = settings.Cluster.ClusterId;
+        builder.Options.ServiceId = settings.Cluster.ServiceId;
+        builder.Options.UseTestClusterMembership = settings.Storage.Provider != StorageProvider.Postgres;
+        builder.AddSiloBuilderConfigurator<NoOrgTestSiloConfigurator>();
+        builder.AddClientBuilderConfigurator<NoOrgTestClientConfigurator>();
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        return cluster;
+    }
+}
