@@ -48,6 +48,10 @@ internal static class CliContext
             {
                 return Fail(parse, e.Message, Failed);
             }
+            catch (NoOrg.Storage.StorageException e)
+            {
+                return Fail(parse, e.Message, Failed);
+            }
         };
 
     public static int Fail(ParseResult parse, string message, int exitCode)

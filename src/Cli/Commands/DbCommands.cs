@@ -1,9 +1,61 @@
 using System.CommandLine;
+using Microsoft.Extensions.Logging.Abstractions;
+using NoOrg.Configuration;
+using NoOrg.Storage;
+using Spectre.Console;
 
 namespace NoOrg.Cli.Commands;
 
-/// <summary><c>noorg db migrate</c> and <c>noorg db status</c>.</summary>
+/// <summary><c>noorg db migrate</c> and <c>noorg db status</c>: the schema of the configured database.</summary>
 internal static class DbCommands
 {
-    public static Command Create() => new("db", "Manage the NoOrg database schema");
+    public sealed record MigrationView(string Id, DateTimeOffset AppliedAt, bool AppliedNow);
+
+    public sealed record MigrateView(string Provider, int AppliedNow, int AlreadyApplied, IReadOnlyList<MigrationView> Migrations);
+
+    public static Command Create()
+    {
+        var migrate = new Command("migrate", "Apply pending migrations to the configured database (safe to repeat and to run concurrently)");
+        migrate.SetAction(CliContext.Run(async (parse, settings, cancellationToken) =>
+        {
+            var report = await Migrator(settings).MigrateAsync(cancellationToken);
+            var view = new MigrateView(SettingsCatalog.Format(settings.Storage.Provider), report.AppliedNow.Count, report.AlreadyApplied.Count,
+                [.. report.AlreadyApplied.Select(m => new MigrationView(m.Id, m.AppliedAt, false)),
+                 .. report.AppliedNow.Select(m => new MigrationView(m.Id, m.AppliedAt, true))]);
+            CliContext.Write(parse, view, v =>
+            {
+                Render(v.Migrations);
+                CliContext.Terminal.MarkupLineInterpolated(
+                    $"{(v.AppliedNow == 0 ? "[green]Database is up to date[/]" : $"[green]Applied {v.AppliedNow} migration(s)[/]")} ({v.Provider}).");
+            });
+            return CliContext.Ok;
+        }));
+
+        var status = new Command("status", "List the migrations recorded in the configured database");
+        status.SetAction(CliContext.Run(async (parse, settings, cancellationToken) =>
+        {
+            var applied = await Migrator(settings).GetAppliedAsync(cancellationToken);
+            var view = applied.Select(m => new MigrationView(m.Id, m.AppliedAt, false)).ToArray();
+            CliContext.Write(parse, view, Render);
+            return CliContext.Ok;
+        }));
+
+        return new Command("db", "Manage the NoOrg database schema") { migrate, status };
+    }
+
+    private static SchemaMigrator Migrator(NoOrgSettings settings) =>
+        new(settings.Storage.Provider.ToDialect(), settings.Storage.EffectiveConnectionString, NullLogger<SchemaMigrator>.Instance);
+
+    private static void Render(IReadOnlyList<MigrationView> migrations)
+    {
+        var table = new Table().AddColumns("Migration", "Applied (UTC)", "");
+        foreach (var migration in migrations)
+        {
+            table.AddRow(Markup.Escape(migration.Id),
+                migration.AppliedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture),
+                migration.AppliedNow ? "[green]now[/]" : "");
+        }
+
+        CliContext.Terminal.Write(table);
+    }
 }

@@ -90,9 +90,6 @@ public static class SiloBuilderExtensions
         return silo;
     }
 
-    public static StorageDialect ToDialect(this StorageProvider provider) =>
-        provider == StorageProvider.Postgres ? StorageDialect.Postgres : StorageDialect.Sqlite;
-
     private static IPAddress AdvertisedAddress(ClusterSettings cluster)
     {
         if (!string.IsNullOrEmpty(cluster.AdvertisedAddress))

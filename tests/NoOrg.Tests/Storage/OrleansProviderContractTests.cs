@@ -33,6 +33,14 @@ public sealed class OrleansProviderContractTests
         try
         {
             Assert.Equal(2, cluster.Silos.Count);
+            if (dialect == StorageDialect.Postgres)
+            {
+                var active = await StorageSql.ScalarAsync(db,
+                    "SELECT count(*) FROM orleans_membership WHERE deployment_id = @cluster AND status = 3",
+                    new Param("cluster", cluster.Options.ClusterId, System.Data.DbType.String));
+                Assert.Equal(2L, Convert.ToInt64(active));
+            }
+
             var grain = cluster.GrainFactory.GetGrain<IStorageProbeGrain>("alpha");
             await grain.SaveAsync("hello, \"world\"", 42);
             await cluster.DeactivateAsync(grain);
@@ -121,7 +129,7 @@ public sealed class OrleansProviderContractTests
 
         var read = new GrainState<ProbeState>();
         await storage.ReadStateAsync(StorageProbeGrain.StateName, grainId, read);
-        Assert.Equal("two", read.State.Text);
+        Assert.Equal("two", read.State?.Text);
         Assert.Equal(current.ETag, read.ETag);
         Assert.True(read.RecordExists);
 

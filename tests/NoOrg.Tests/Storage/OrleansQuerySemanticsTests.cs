@@ -148,8 +148,8 @@ public sealed class OrleansQuerySemanticsTests
             await UpsertReminderAsync(db, $"grain/{hash}", hash);
         }
 
-        Assert.Equal([0, 5], await RangeAsync(db, "ReadRangeRows1Key", -5, 5));
-        Assert.Equal([int.MinValue, -5, int.MaxValue], await RangeAsync(db, "ReadRangeRows2Key", 5, -5));
+        Assert.Equal(new[] { 0, 5 }, await RangeAsync(db, "ReadRangeRows1Key", -5, 5));
+        Assert.Equal(new[] { int.MinValue, -5, int.MaxValue }, await RangeAsync(db, "ReadRangeRows2Key", 5, -5));
         Assert.Equal(hashes, await RangeAsync(db, "ReadRangeRows2Key", 0, 0));
     }
 

@@ -1,0 +1,67 @@
+using System.Text.Json;
+using NoOrg.Tests.Infrastructure;
+
+namespace NoOrg.Tests.Cli;
+
+public sealed class DbCommandTests
+{
+    private static async Task<JsonElement> MigrateAsync(IReadOnlyDictionary<string, string?> environment)
+    {
+        var result = await ProcessRunner.RunAsync("noorg.dll", ["db", "migrate", "--json"], environment);
+        Assert.True(result.ExitCode == 0, $"noorg db migrate failed ({result.ExitCode}): {result.StandardError}");
+        return JsonDocument.Parse(result.StandardOutput).RootElement;
+    }
+
+    [PostgresFact]
+    public async Task Migrate_twice_on_a_fresh_postgres_database_changes_nothing_the_second_time()
+    {
+        await using var database = await TestDatabases.CreatePostgresAsync();
+        var environment = new Dictionary<string, string?>
+        {
+            ["NOORG_STORAGE_PROVIDER"] = "postgres",
+            ["NOORG_STORAGE_CONNECTION_STRING"] = database.ConnectionString,
+        };
+
+        var first = await MigrateAsync(environment);
+        var second = await MigrateAsync(environment);
+
+        Assert.True(first.GetProperty("appliedNow").GetInt32() > 0);
+        Assert.Equal(0, second.GetProperty("appliedNow").GetInt32());
+        Assert.Equal(first.GetProperty("appliedNow").GetInt32(), second.GetProperty("alreadyApplied").GetInt32());
+    }
+
+    [Fact]
+    public async Task Migrate_creates_the_embedded_sqlite_file_in_the_data_directory()
+    {
+        var directory = Directory.CreateTempSubdirectory("noorg-db-").FullName;
+        try
+        {
+            var environment = new Dictionary<string, string?> { ["NOORG_STORAGE_DATA_DIR"] = Path.Combine(directory, "nested") };
+
+            var first = await MigrateAsync(environment);
+            var second = await MigrateAsync(environment);
+
+            Assert.True(File.Exists(Path.Combine(directory, "nested", "noorg.db")));
+            Assert.True(first.GetProperty("appliedNow").GetInt32() > 0);
+            Assert.Equal(0, second.GetProperty("appliedNow").GetInt32());
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Migrate_against_an_unreachable_database_fails_with_a_message()
+    {
+        var result = await ProcessRunner.RunAsync("noorg.dll", ["db", "migrate"], new Dictionary<string, string?>
+        {
+            ["NOORG_STORAGE_PROVIDER"] = "postgres",
+            ["NOORG_STORAGE_CONNECTION_STRING"] = $"Host=127.0.0.1;Port={FreePorts.Next()};Username=nobody;Password=x;Timeout=2",
+        });
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("noorg:", result.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.StandardError, StringComparison.Ordinal);
+    }
+}
