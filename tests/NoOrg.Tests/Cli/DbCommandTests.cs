@@ -30,6 +30,25 @@ public sealed class DbCommandTests
         Assert.Equal(first.GetProperty("appliedNow").GetInt32(), second.GetProperty("alreadyApplied").GetInt32());
     }
 
+    [PostgresFact]
+    public async Task Two_processes_migrating_one_postgres_database_at_once_apply_each_migration_once()
+    {
+        await using var database = await TestDatabases.CreatePostgresAsync();
+        var environment = new Dictionary<string, string?>
+        {
+            ["NOORG_STORAGE_PROVIDER"] = "postgres",
+            ["NOORG_STORAGE_CONNECTION_STRING"] = database.ConnectionString,
+        };
+
+        var runs = await Task.WhenAll(MigrateAsync(environment), MigrateAsync(environment));
+
+        var appliedNow = runs.Select(r => r.GetProperty("appliedNow").GetInt32()).ToArray();
+        var total = runs.Max(r => r.GetProperty("migrations").GetArrayLength());
+        Assert.Equal(total, appliedNow.Sum()); // every migration applied by exactly one of the two
+        var status = await ProcessRunner.RunAsync("noorg.dll", ["db", "status", "--json"], environment);
+        Assert.Equal(total, JsonDocument.Parse(status.StandardOutput).RootElement.GetArrayLength());
+    }
+
     [Fact]
     public async Task Migrate_creates_the_embedded_sqlite_file_in_the_data_directory()
     {
