@@ -47,6 +47,7 @@ public static class ClientServiceCollectionExtensions
             UseGateways(client, settings);
         }
 
+        client.AddMemoryStreams(NoOrg.Grains.NoOrgStreams.Provider);
         client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(settings.Timeouts.ResponseSeconds));
         client.UseConnectionRetryFilter(new GatewayConnectionRetry(TimeSpan.FromSeconds(settings.Timeouts.ClientConnectSeconds)));
         client.AddOutgoingGrainCallFilter(new TransientErrorRetryFilter(settings.Timeouts.ClientRetryAttempts));

@@ -20,17 +20,25 @@ public sealed class SchemaMigrator(StorageDialect dialect, string connectionStri
 {
     private const string HistoryTable = "noorg_schema_migrations";
 
+    private readonly IReadOnlyList<MigrationScript> _scripts = MigrationCatalog.For(dialect);
     private readonly MigrationDialect _db = MigrationDialect.For(dialect);
     private readonly ILogger _logger = (ILogger?)logger ?? NullLogger.Instance;
     private readonly string _database = StorageConnections.Describe(dialect, connectionString);
+
+    /// <summary>Migrates with other scripts than the embedded ones: lets tests break a migration on purpose.</summary>
+    internal SchemaMigrator(StorageDialect dialect, string connectionString, IReadOnlyList<MigrationScript> scripts)
+        : this(dialect, connectionString)
+    {
+        _scripts = scripts;
+    }
 
     /// <summary>Applies every pending migration; running it again applies nothing.</summary>
     /// <exception cref="StorageUnavailableException">The database cannot be opened.</exception>
     /// <exception cref="StorageMigrationException">A migration failed, or an applied one was changed since.</exception>
     public async Task<MigrationReport> MigrateAsync(CancellationToken cancellationToken = default)
     {
-        var scripts = MigrationCatalog.For(dialect);
-        await using var connection = await OpenAsync(createIfMissing: true, cancellationToken);
+        var scripts = _scripts;
+        await using var connection = await OpenAsync(forMigration: true, cancellationToken);
         await _db.PrepareForMigrationAsync(connection, _database, _logger, cancellationToken);
         await EnsureHistoryTableAsync(connection, cancellationToken);
 
@@ -77,23 +85,24 @@ public sealed class SchemaMigrator(StorageDialect dialect, string connectionStri
             return [];
         }
 
-        await using var connection = await OpenAsync(createIfMissing: false, cancellationToken);
+        await using var connection = await OpenAsync(forMigration: false, cancellationToken);
         return await HistoryTableExistsAsync(connection, cancellationToken)
             ? await ReadHistoryAsync(connection, cancellationToken)
             : [];
     }
 
-    private async Task<DbConnection> OpenAsync(bool createIfMissing, CancellationToken cancellationToken)
+    private async Task<DbConnection> OpenAsync(bool forMigration, CancellationToken cancellationToken)
     {
         DbConnection? connection = null;
         try
         {
-            if (createIfMissing)
+            if (forMigration)
             {
                 _db.EnsureLocation(connectionString);
             }
 
-            connection = StorageConnections.Create(dialect, connectionString);
+            connection = StorageConnections.Create(
+                dialect, forMigration ? _db.MigrationConnectionString(connectionString) : connectionString);
             await connection.OpenAsync(cancellationToken);
             return connection;
         }
@@ -208,7 +217,7 @@ public sealed class SchemaMigrator(StorageDialect dialect, string connectionStri
             throw new StorageMigrationException(
                 StorageMigrationException.FailedCode,
                 script.Id,
-                $"Migration {script.Id} failed on the {_database} and was rolled back: {e.Message} "
+                $"Migration {script.Id} failed on the {_database} and was rolled back: {StorageException.AsSentence(e.Message)} "
                 + "Fix the cause and migrate again; migrations applied before it are kept.",
                 e);
         }
@@ -248,7 +257,7 @@ public sealed class SchemaMigrator(StorageDialect dialect, string connectionStri
     private StorageMigrationException HistoryFailure(DbException e) => new(
         StorageMigrationException.FailedCode,
         HistoryTable,
-        $"Cannot create or read the migration history ({HistoryTable}) in the {_database}: {e.Message} "
+        $"Cannot create or read the migration history ({HistoryTable}) in the {_database}: {StorageException.AsSentence(e.Message)} "
         + "Check that the connection's user may create tables there.",
         e);
 

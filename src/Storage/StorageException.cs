@@ -11,4 +11,11 @@ public abstract class StorageException : Exception
 
     /// <summary>A stable, machine-readable reason, e.g. <c>storage.migration_failed</c>.</summary>
     public string Code { get; }
+
+    /// <summary>A driver's message as a sentence, so that advice can follow it.</summary>
+    internal static string AsSentence(string? message)
+    {
+        var text = (message ?? "").Trim();
+        return text.Length == 0 || text.EndsWith('.') || text.EndsWith('!') || text.EndsWith('?') ? text : text + ".";
+    }
 }

@@ -6,7 +6,7 @@ public sealed class StorageUnavailableException : StorageException
     public const string ErrorCode = "storage.unavailable";
 
     public StorageUnavailableException(string database, Exception innerException)
-        : base(ErrorCode, $"Cannot open the {database}: {innerException?.Message} Check NOORG_STORAGE_CONNECTION_STRING "
+        : base(ErrorCode, $"Cannot open the {database}: {AsSentence(innerException?.Message)} Check NOORG_STORAGE_CONNECTION_STRING "
             + "(or the SQLite data directory) and that the database is running and reachable.", innerException)
     {
         Database = database;

@@ -31,6 +31,13 @@ public static class SiloBuilderExtensions
             o.Invariant = invariant;
             o.ConnectionString = connectionString;
         });
+        silo.AddAdoNetGrainStorage("PubSubStore", o =>
+        {
+            o.Invariant = invariant;
+            o.ConnectionString = connectionString;
+        });
+        silo.AddMemoryStreams(NoOrgStreams.Provider);
+        silo.Services.AddNoOrgGrainServices(storage.Provider.ToDialect(), connectionString);
         silo.UseAdoNetReminderService(o =>
         {
             o.Invariant = invariant;

@@ -16,8 +16,6 @@ internal abstract class MigrationDialect
         _ => throw new ArgumentOutOfRangeException(nameof(dialect), dialect, "Unknown storage dialect."),
     };
 
-    public abstract StorageDialect Dialect { get; }
-
     /// <summary>Creates noorg_schema_migrations if it does not exist.</summary>
     public abstract string CreateHistoryTableSql { get; }
 
@@ -26,6 +24,9 @@ internal abstract class MigrationDialect
 
     /// <summary>Whether there is a database to look at, without creating one as a side effect.</summary>
     public virtual bool DatabaseExists(string connectionString) => true;
+
+    /// <summary>The connection string the migrator opens its own connection with.</summary>
+    public virtual string MigrationConnectionString(string connectionString) => connectionString;
 
     /// <summary>Makes sure a new database can be created (the SQLite file's directory).</summary>
     public virtual void EnsureLocation(string connectionString)

@@ -10,8 +10,6 @@ internal sealed class PostgresMigrationDialect : MigrationDialect
     // Any fixed key works as long as every NoOrg migrator uses the same one: the bytes spell "NoOrgMg".
     private const long AdvisoryLockKey = 0x4E6F4F72674D67;
 
-    public override StorageDialect Dialect => StorageDialect.Postgres;
-
     public override string CreateHistoryTableSql => """
         CREATE TABLE IF NOT EXISTS noorg_schema_migrations (
             version    integer     NOT NULL PRIMARY KEY,

@@ -1,6 +1,7 @@
 using System.Data;
 using System.Data.Common;
 using System.Globalization;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
 namespace NoOrg.Storage.Migrations;
@@ -8,8 +9,6 @@ namespace NoOrg.Storage.Migrations;
 internal sealed class SqliteMigrationDialect : MigrationDialect
 {
     public static readonly SqliteMigrationDialect Instance = new();
-
-    public override StorageDialect Dialect => StorageDialect.Sqlite;
 
     public override string CreateHistoryTableSql => """
         CREATE TABLE IF NOT EXISTS noorg_schema_migrations (
@@ -29,6 +28,10 @@ internal sealed class SqliteMigrationDialect : MigrationDialect
         var path = StorageConnections.SqliteFilePath(connectionString);
         return path is null || File.Exists(path);
     }
+
+    // Unpooled: the long busy timeout set for migrating must not stay on a connection the providers reuse.
+    public override string MigrationConnectionString(string connectionString) =>
+        new SqliteConnectionStringBuilder(connectionString) { Pooling = false }.ToString();
 
     public override void EnsureLocation(string connectionString)
     {

@@ -39,6 +39,13 @@ public sealed class ProviderContractSiloConfigurator : ISiloConfigurator
                 o.Invariant = invariant;
                 o.ConnectionString = connectionString;
             });
+
+            // Declare a killed silo dead within seconds rather than the default quarter minute.
+            siloBuilder.Configure<ClusterMembershipOptions>(o =>
+            {
+                o.ProbeTimeout = TimeSpan.FromSeconds(1);
+                o.NumMissedProbesLimit = 2;
+            });
         }
     }
 

@@ -25,6 +25,12 @@ public sealed class SchemaMigratorTests
     public Task Changed_checksum_is_reported_naming_the_migration_on_postgres() => ChangedChecksumIsReportedAsync(StorageDialect.Postgres);
 
     [Fact]
+    public Task Failed_migration_leaves_nothing_of_itself_behind_on_sqlite() => FailedMigrationLeavesNothingBehindAsync(StorageDialect.Sqlite);
+
+    [PostgresFact]
+    public Task Failed_migration_leaves_nothing_of_itself_behind_on_postgres() => FailedMigrationLeavesNothingBehindAsync(StorageDialect.Postgres);
+
+    [Fact]
     public async Task Sqlite_database_is_in_wal_mode_after_migration()
     {
         await using var db = TestDatabases.CreateSqlite();
@@ -107,6 +113,31 @@ public sealed class SchemaMigratorTests
         Assert.All(reports, r => Assert.Equal(expected, r.AppliedNow.Concat(r.AlreadyApplied).Select(m => m.Version).Order()));
         Assert.Equal((long)expected.Count, Convert.ToInt64(await StorageSql.ScalarAsync(db, "SELECT count(*) FROM noorg_schema_migrations")));
     }
+
+    private static async Task FailedMigrationLeavesNothingBehindAsync(StorageDialect dialect)
+    {
+        await using var db = await TestDatabases.CreateAsync(dialect);
+        MigrationScript[] scripts =
+        [
+            Script(1, "first", "CREATE TABLE probe_first (id integer)"),
+            Script(2, "broken", "CREATE TABLE probe_broken (id integer); SELECT * FROM no_such_table"),
+        ];
+
+        var error = await Assert.ThrowsAsync<StorageMigrationException>(() =>
+            new SchemaMigrator(dialect, db.ConnectionString, scripts).MigrateAsync());
+
+        Assert.Equal(StorageMigrationException.FailedCode, error.Code);
+        Assert.Equal("0002_broken", error.Migration);
+        Assert.Contains("Migration 0002_broken failed", error.Message, StringComparison.Ordinal);
+        Assert.Contains("no_such_table", error.Message, StringComparison.Ordinal);
+        var tables = await StorageSql.TablesAsync(db);
+        Assert.Contains("probe_first", tables);
+        Assert.DoesNotContain("probe_broken", tables);
+        Assert.Equal([1], (await new SchemaMigrator(dialect, db.ConnectionString).GetAppliedAsync()).Select(m => m.Version));
+    }
+
+    private static MigrationScript Script(int version, string name, string sql) =>
+        new(version, name, sql, MigrationCatalog.ChecksumOf(sql));
 
     private static async Task ChangedChecksumIsReportedAsync(StorageDialect dialect)
     {

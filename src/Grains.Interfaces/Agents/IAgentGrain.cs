@@ -1,0 +1,63 @@
+using NoOrg.Grains.Tasks;
+using Orleans.Concurrency;
+
+namespace NoOrg.Grains.Agents;
+
+/// <summary>One agent: its registration, status, the tasks it holds, and its history. Keyed by agent id.</summary>
+[Alias("noorg.agents.agent")]
+public interface IAgentGrain : IGrainWithStringKey
+{
+    /// <summary>Registers the agent; the same details again are a no-op, different details a <see cref="Errors.ConflictException"/>.</summary>
+    [Alias("register")] Task<AgentSnapshot> RegisterAsync(AgentRegistration registration);
+
+    [Alias("update")] Task<AgentSnapshot> UpdateAsync(AgentUpdate update);
+
+    /// <summary>Removes the agent; the tasks it held go back to be reassigned.</summary>
+    [Alias("unregister")] Task UnregisterAsync(string reason);
+
+    /// <summary>Null when no agent with this id is registered.</summary>
+    [Alias("get")] Task<AgentSnapshot?> GetAsync();
+
+    /// <summary>The agent is alive; an offline agent becomes available again.</summary>
+    [Alias("heartbeat")] Task<AgentSnapshot> HeartbeatAsync();
+
+    /// <summary>Operator or worker sets draining, offline or error (or back to available).</summary>
+    [Alias("set-status")] Task<AgentSnapshot> SetStatusAsync(AgentStatus status, string reason);
+
+    /// <summary>Newest first.</summary>
+    [Alias("history")] Task<Page<AgentEvent>> GetHistoryAsync(int skip, int take);
+
+    /// <summary>The worker process behind this agent connects to receive assigned tasks; call again to stay connected.</summary>
+    [Alias("connect")] Task<IReadOnlyList<TaskSnapshot>> ConnectAsync(IAgentWorker worker);
+
+    [Alias("disconnect")] Task DisconnectAsync(IAgentWorker worker);
+
+    /// <summary>Dispatch: takes the task if the agent can (capable, accepting work, below its limit).</summary>
+    [Alias("try-reserve")] Task<bool> TryReserveAsync(string taskId, IReadOnlyList<string> requiredCapabilities);
+
+    /// <summary>The task left this agent (finished, failed, cancelled, unassigned).</summary>
+    [Alias("release")] Task ReleaseAsync(string taskId);
+
+    /// <summary>Pushes an assigned task to the connected worker, if any.</summary>
+    [Alias("deliver")] Task DeliverAsync(TaskSnapshot task);
+}
+
+/// <summary>Implemented by a worker process; the agent grain pushes assigned tasks to it.</summary>
+[Alias("noorg.agents.worker")]
+public interface IAgentWorker : IGrainObserver
+{
+    [Alias("task-assigned"), OneWay] Task TaskAssigned(TaskSnapshot task);
+
+    [Alias("task-revoked"), OneWay] Task TaskRevoked(string taskId, string reason);
+}
+
+/// <summary>Discovery over every registered agent, answered from the registry index (never by calling agents).</summary>
+[Alias("noorg.agents.registry")]
+public interface IAgentRegistryGrain : IGrainWithIntegerKey
+{
+    [Alias("find")] Task<Page<AgentSummary>> FindAsync(AgentQuery query);
+
+    [Alias("counts")] Task<AgentCounts> CountAsync();
+
+    [Alias("capabilities")] Task<IReadOnlyList<string>> CapabilitiesAsync();
+}

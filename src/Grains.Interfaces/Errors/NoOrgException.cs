@@ -1,0 +1,63 @@
+namespace NoOrg.Grains.Errors;
+
+/// <summary>
+/// A failure the caller can act on. Each subtype has a stable <see cref="Code"/>; all cross the wire intact, so a
+/// client catches the same type the grain threw.
+/// </summary>
+[GenerateSerializer, Alias("noorg.error")]
+public class NoOrgException : Exception
+{
+    public NoOrgException() { }
+
+    public NoOrgException(string message) : base(message) { }
+
+    public NoOrgException(string message, Exception innerException) : base(message, innerException) { }
+
+    protected NoOrgException(string code, string message) : base(message) => Code = code;
+
+    [Id(0)] public string Code { get; private set; } = "noorg.error";
+}
+
+/// <summary>The request itself is wrong (a missing name, an input too large, an unknown dependency).</summary>
+[GenerateSerializer, Alias("noorg.error.validation")]
+public sealed class ValidationException : NoOrgException
+{
+    public ValidationException() { }
+
+    public ValidationException(string message) : base("validation", message) { }
+
+    public ValidationException(string message, Exception innerException) : base(message, innerException) { }
+}
+
+/// <summary>The agent or task does not exist.</summary>
+[GenerateSerializer, Alias("noorg.error.not-found")]
+public sealed class NotFoundException : NoOrgException
+{
+    public NotFoundException() { }
+
+    public NotFoundException(string message) : base("not-found", message) { }
+
+    public NotFoundException(string message, Exception innerException) : base(message, innerException) { }
+}
+
+/// <summary>The request contradicts what exists (same id or idempotency key with different content).</summary>
+[GenerateSerializer, Alias("noorg.error.conflict")]
+public sealed class ConflictException : NoOrgException
+{
+    public ConflictException() { }
+
+    public ConflictException(string message) : base("conflict", message) { }
+
+    public ConflictException(string message, Exception innerException) : base(message, innerException) { }
+}
+
+/// <summary>The transition is not allowed from the current state; nothing was changed.</summary>
+[GenerateSerializer, Alias("noorg.error.invalid-transition")]
+public sealed class InvalidTransitionException : NoOrgException
+{
+    public InvalidTransitionException() { }
+
+    public InvalidTransitionException(string message) : base("invalid-transition", message) { }
+
+    public InvalidTransitionException(string message, Exception innerException) : base(message, innerException) { }
+}

@@ -1,0 +1,49 @@
+namespace NoOrg.Grains.Tasks;
+
+/// <summary>
+/// One task: its spec, lifecycle and full history. Keyed by task id. Every change is durable before the call
+/// returns; an illegal transition throws <see cref="Errors.InvalidTransitionException"/> and changes nothing.
+/// </summary>
+[Alias("noorg.tasks.task")]
+public interface ITaskGrain : IGrainWithStringKey
+{
+    /// <summary>Creates the task; calling again with the same spec returns it, with a different spec is a conflict.</summary>
+    [Alias("create")] Task<TaskSnapshot> CreateAsync(TaskSpec spec, string actor);
+
+    /// <summary>Null when no task with this id exists.</summary>
+    [Alias("get")] Task<TaskSnapshot?> GetAsync();
+
+    [Alias("update")] Task<TaskSnapshot> UpdateAsync(TaskUpdate update, string actor);
+
+    [Alias("assign")] Task<TaskSnapshot> AssignAsync(string agentId, string actor);
+
+    /// <summary>Back to pending, to be dispatched again.</summary>
+    [Alias("unassign")] Task<TaskSnapshot> UnassignAsync(string reason, string actor);
+
+    [Alias("reassign")] Task<TaskSnapshot> ReassignAsync(string agentId, string reason, string actor);
+
+    [Alias("start")] Task<TaskSnapshot> StartAsync(string agentId);
+
+    /// <summary>Idempotent for the agent that holds the task: a repeated completion returns the completed task.</summary>
+    [Alias("complete")] Task<TaskSnapshot> CompleteAsync(string agentId, string resultJson, TimeSpan? processingTime);
+
+    /// <summary>Retried with back-off while attempts remain, otherwise failed for good.</summary>
+    [Alias("fail")] Task<TaskSnapshot> FailAsync(string agentId, string error);
+
+    [Alias("cancel")] Task<TaskSnapshot> CancelAsync(string reason, string actor);
+
+    /// <summary>Oldest first.</summary>
+    [Alias("history")] Task<Page<TaskEvent>> GetHistoryAsync(int skip, int take);
+
+    /// <summary>A dependency of this task completed (or failed for good, which fails this task).</summary>
+    [Alias("dependency-finished")] Task DependencyFinishedAsync(string dependencyId, TaskState outcome);
+
+    /// <summary>The holding agent went away (unregistered, offline): retry or fail under the task's policy.</summary>
+    [Alias("agent-lost")] Task AgentLostAsync(string agentId, string reason);
+
+    /// <summary>Dispatch could not place the task; recorded so the caller can see why.</summary>
+    [Alias("unassignable")] Task NoteUnassignableAsync(string reason);
+
+    /// <summary>Removes a terminal task's state (retention clean-up). Returns false if the task is not terminal.</summary>
+    [Alias("purge")] Task<bool> PurgeAsync();
+}

@@ -1,0 +1,15 @@
+using Microsoft.Extensions.DependencyInjection;
+using NoOrg.Grains.Indexing;
+using NoOrg.Storage;
+
+namespace NoOrg.Grains;
+
+/// <summary>The silo-side services NoOrg's grains depend on.</summary>
+public static class GrainServices
+{
+    public static IServiceCollection AddNoOrgGrainServices(this IServiceCollection services, StorageDialect dialect, string connectionString)
+    {
+        services.AddSingleton(new IndexDatabase(dialect, connectionString));
+        return services;
+    }
+}

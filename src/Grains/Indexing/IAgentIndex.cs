@@ -1,0 +1,32 @@
+using NoOrg.Grains.Agents;
+
+namespace NoOrg.Grains.Indexing;
+
+/// <summary>
+/// The agent registry's index: one row per agent and its capabilities, in the cluster's database. Agent grains
+/// project every change into it before acknowledging; discovery and dispatch query it, so no single grain sits
+/// in front of every agent, and it is intact after a full cluster restart.
+/// </summary>
+public interface IAgentIndex
+{
+    /// <summary>Upserts the agent's row and capabilities; ignores a version not newer than the stored one.</summary>
+    Task ProjectAsync(AgentSnapshot agent, CancellationToken cancellationToken = default);
+
+    Task RemoveAsync(string agentId, CancellationToken cancellationToken = default);
+
+    Task<Page<AgentSummary>> FindAsync(AgentQuery query, CancellationToken cancellationToken = default);
+
+    Task<AgentCounts> CountAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Every capability offered by at least one registered agent, sorted.</summary>
+    Task<IReadOnlyList<string>> CapabilitiesAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Agents with every capability that accept work (available or busy) and have room (active &lt; max), least
+    /// loaded first (active/max ascending, then fewest active, then id).
+    /// </summary>
+    Task<IReadOnlyList<AgentSummary>> CandidatesAsync(IReadOnlyList<string> capabilities, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>How many registered agents have every capability, and how many of those accept work; for "why unassignable".</summary>
+    Task<(int Capable, int Accepting)> CapabilityCoverageAsync(IReadOnlyList<string> capabilities, CancellationToken cancellationToken = default);
+}
