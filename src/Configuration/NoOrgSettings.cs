@@ -9,7 +9,7 @@ public sealed class NoOrgSettings
     [
         typeof(GeneralSettings), typeof(ClusterSettings), typeof(StorageSettings), typeof(RemindersSettings),
         typeof(DashboardSettings), typeof(HttpSettings), typeof(HealthSettings), typeof(TimeoutSettings),
-        typeof(SecuritySettings), typeof(LlmSettings),
+        typeof(SecuritySettings), typeof(LlmSettings), typeof(AgentsSettings), typeof(TasksSettings),
     ];
 
     public GeneralSettings General { get; init; } = new();
@@ -22,6 +22,8 @@ public sealed class NoOrgSettings
     public TimeoutSettings Timeouts { get; init; } = new();
     public SecuritySettings Security { get; init; } = new();
     public LlmSettings Llm { get; init; } = new();
+    public AgentsSettings Agents { get; init; } = new();
+    public TasksSettings Tasks { get; init; } = new();
 
     /// <summary>Binds every area and throws one <see cref="ConfigurationValidationException"/> listing every problem.</summary>
     public static NoOrgSettings Load(IConfiguration configuration)
@@ -39,6 +41,8 @@ public sealed class NoOrgSettings
             Timeouts = SettingsBinder.Bind<TimeoutSettings>(configuration, errors),
             Security = SettingsBinder.Bind<SecuritySettings>(configuration, errors),
             Llm = SettingsBinder.Bind<LlmSettings>(configuration, errors),
+            Agents = SettingsBinder.Bind<AgentsSettings>(configuration, errors),
+            Tasks = SettingsBinder.Bind<TasksSettings>(configuration, errors),
         };
 
         errors.AddRange(settings.Cluster.Validate());

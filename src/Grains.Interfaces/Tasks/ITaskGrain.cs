@@ -35,6 +35,9 @@ public interface ITaskGrain : IGrainWithStringKey
     /// <summary>Oldest first.</summary>
     [Alias("history")] Task<Page<TaskEvent>> GetHistoryAsync(int skip, int take);
 
+    /// <summary>Another task depends on this one: it is told when this one finishes. Returns this task's state now.</summary>
+    [Alias("add-dependent")] Task<TaskState> AddDependentAsync(string dependentId);
+
     /// <summary>A dependency of this task completed (or failed for good, which fails this task).</summary>
     [Alias("dependency-finished")] Task DependencyFinishedAsync(string dependencyId, TaskState outcome);
 

@@ -19,6 +19,7 @@ public static class SiloBuilderExtensions
         var invariant = OrleansInvariants.For(storage.Provider.ToDialect());
         var connectionString = storage.EffectiveConnectionString;
 
+        silo.Services.AddSingleton(settings);
         silo.Configure<ClusterOptions>(o =>
         {
             o.ClusterId = settings.Cluster.ClusterId;

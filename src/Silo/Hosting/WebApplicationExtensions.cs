@@ -12,7 +12,6 @@ public static class WebApplicationExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(settings);
-        builder.Services.AddSingleton(settings);
         builder.WebHost.UseUrls([.. settings.Http.UrlList]);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(settings.Timeouts.ShutdownSeconds));
         builder.Services.AddNoOrgHealthChecks();

@@ -1,0 +1,23 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace NoOrg.Configuration;
+
+[SettingsArea("NOORG_TASKS", "Tasks")]
+public sealed class TasksSettings
+{
+    [Setting("MAX_INPUT_BYTES", "largest accepted task input (UTF-8 JSON)")]
+    [Range(1024, 16 * 1024 * 1024)]
+    public int MaxInputBytes { get; set; } = 64 * 1024;
+
+    [Setting("RETENTION_DAYS", "finished (completed, failed, cancelled) tasks older than this are removed")]
+    [Range(1, 3650)]
+    public int RetentionDays { get; set; } = 30;
+
+    [Setting("CLEANUP_INTERVAL_MINUTES", "how often the retention clean-up runs (a grain reminder)")]
+    [Range(1, 10080)]
+    public int CleanupIntervalMinutes { get; set; } = 60;
+
+    [Setting("HISTORY_LIMIT", "history entries kept per task; older ones are dropped, the count is kept")]
+    [Range(10, 100000)]
+    public int HistoryLimit { get; set; } = 1000;
+}
