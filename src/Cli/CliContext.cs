@@ -79,6 +79,26 @@ internal static class CliContext
     }
 
     public static IAnsiConsole Terminal { get; } = AnsiConsole.Console;
+
+    /// <summary>Who an operator's change is recorded as, in task and agent histories.</summary>
+    public static string Actor => $"cli:{Environment.UserName}";
+
+    /// <summary>A command body that needs a connected cluster client.</summary>
+    public static Func<ParseResult, CancellationToken, Task<int>> Connected(Func<ParseResult, IClusterClient, CancellationToken, Task<int>> body) =>
+        Run(async (parse, settings, cancellationToken) =>
+        {
+            await using var connection = await ClusterConnection.OpenAsync(settings, parse.GetValue(Verbose), cancellationToken);
+            try
+            {
+                return await body(parse, connection.Client, cancellationToken);
+            }
+            catch (NoOrg.Grains.Errors.NoOrgException e)
+            {
+                return Fail(parse, $"{e.Code}: {e.Message}", Failed);
+            }
+        });
+
+    public static string ToJson<T>(T value) => JsonSerializer.Serialize(value, JsonOptions);
 }
 
 /// <summary>A failure the user can act on; its message is printed as is.</summary>

@@ -6,6 +6,9 @@ var root = new RootCommand("noorg: operate a NoOrg cluster. Configuration comes 
 {
     StatusCommand.Create(),
     DbCommands.Create(),
+    WorkerCommand.Create(),
+    AgentsCommands.Create(),
+    TasksCommands.Create(),
     ConfigCommands.Create(),
 };
 root.Options.Add(CliContext.Json);

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using NoOrg.Configuration;
 using NoOrg.Grains;
 using NoOrg.Storage;
@@ -20,6 +21,7 @@ public static class SiloBuilderExtensions
         var connectionString = storage.EffectiveConnectionString;
 
         silo.Services.AddSingleton(settings);
+        silo.Services.TryAddSingleton(TimeProvider.System);
         silo.Configure<ClusterOptions>(o =>
         {
             o.ClusterId = settings.Cluster.ClusterId;
@@ -64,6 +66,7 @@ public static class SiloBuilderExtensions
         }
 
         silo.AddStartupTask<SiloStartRecorder>();
+        silo.AddStartupTask<DispatchStarter>();
         return silo;
     }
 

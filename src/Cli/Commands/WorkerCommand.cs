@@ -1,0 +1,45 @@
+using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using NoOrg.Cli.Worker;
+using NoOrg.Client;
+using NoOrg.Client.Workers;
+using NoOrg.Grains.Agents;
+using Spectre.Console;
+
+namespace NoOrg.Cli.Commands;
+
+/// <summary><c>noorg worker</c>: runs a demo agent in this terminal until Ctrl+C.</summary>
+internal static class WorkerCommand
+{
+    public static Command Create()
+    {
+        var id = new Option<string>("--id") { Description = "Agent id (stable across restarts)", DefaultValueFactory = _ => $"demo-{Environment.MachineName.ToLowerInvariant()}" };
+        var name = new Option<string>("--name") { Description = "Agent name", DefaultValueFactory = _ => "Demo worker" };
+        var type = new Option<string>("--type") { Description = "Agent type", DefaultValueFactory = _ => "demo" };
+        var capabilities = new Option<string[]>("--capability") { Description = "A capability (repeatable); default: echo, uppercase, sleep, fail", AllowMultipleArgumentsPerToken = true };
+        var max = new Option<int>("--max") { Description = "Maximum concurrent tasks", DefaultValueFactory = _ => 2 };
+        var command = new Command("worker", "Run a demo agent that takes tasks of type echo, uppercase, sleep and fail") { id, name, type, capabilities, max };
+        command.SetAction(CliContext.Run(async (parse, settings, cancellationToken) =>
+        {
+            var caps = parse.GetValue(capabilities) is { Length: > 0 } given ? given : DemoTaskHandler.Capabilities;
+            var builder = Host.CreateApplicationBuilder();
+            builder.Logging.ClearProviders();
+            builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(parse.GetValue(CliContext.Verbose) ? LogLevel.Information : LogLevel.Warning);
+            builder.Services.AddNoOrgClient(settings);
+            builder.Services.AddNoOrgWorker<DemoTaskHandler>(o =>
+            {
+                o.AgentId = parse.GetValue(id)!;
+                o.Registration = new AgentRegistration(parse.GetValue(name)!, parse.GetValue(type)!, "noorg worker demo", caps, parse.GetValue(max), new Dictionary<string, string> { ["host"] = Environment.MachineName });
+                o.HeartbeatInterval = TimeSpan.FromSeconds(Math.Max(1, settings.Agents.HeartbeatTimeoutSeconds / 3.0));
+            });
+            using var host = builder.Build();
+            await host.StartAsync(cancellationToken);
+            CliContext.Terminal.MarkupLineInterpolated($"Agent [bold]{parse.GetValue(id)}[/] is taking tasks with capabilities {string.Join(", ", caps)}. Ctrl+C stops it.");
+            await host.WaitForShutdownAsync(cancellationToken);
+            return CliContext.Ok;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,134 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using NoOrg.Grains.Errors;
+using NoOrg.Grains.Indexing;
+using NoOrg.Grains.Tasks;
+using Orleans.Configuration;
+
+namespace NoOrg.Grains.Dispatch;
+
+/// <summary>
+/// Places ready tasks on agents. It holds no state of its own: the task and agent indexes are the queue and the
+/// roster, and the agent grain has the last word on capacity (<see cref="Agents.IAgentGrain.TryReserveAsync"/>),
+/// so a stale index row can cost a retry but never an over-assignment. Kicks are coalesced into passes; a
+/// reminder keeps the dispatcher alive and sweeps in case a kick was lost with a silo.
+/// </summary>
+public sealed partial class DispatcherGrain(
+    ITaskIndex tasks,
+    IAgentIndex agents,
+    TimeProvider clock,
+    IOptions<ReminderOptions> reminderOptions,
+    ILogger<DispatcherGrain> logger) : Grain, IDispatcherGrain, IRemindable
+{
+    internal const int BatchSize = 200;
+    private const int CandidatesPerTask = 5;
+    private static readonly TimeSpan SweepPeriod = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan Coalesce = TimeSpan.FromMilliseconds(10);
+
+    private bool passRequested;
+    private IGrainTimer? kickTimer;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var period = reminderOptions.Value.MinimumReminderPeriod > TimeSpan.FromMinutes(1)
+            ? reminderOptions.Value.MinimumReminderPeriod
+            : TimeSpan.FromMinutes(1);
+        await this.RegisterOrUpdateReminder("sweep", period, period);
+        this.RegisterGrainTimer(_ => RunPassesAsync(), new GrainTimerCreationOptions(SweepPeriod, SweepPeriod) { KeepAlive = true });
+    }
+
+    public Task KickAsync()
+    {
+        passRequested = true;
+        kickTimer ??= this.RegisterGrainTimer(_ => RunKickedPassesAsync(), new GrainTimerCreationOptions(Coalesce, Timeout.InfiniteTimeSpan));
+        return Task.CompletedTask;
+    }
+
+    public Task<int> DispatchNowAsync() => RunPassesAsync();
+
+    public Task ReceiveReminder(string reminderName, TickStatus status) => RunPassesAsync();
+
+    private async Task RunKickedPassesAsync()
+    {
+        kickTimer?.Dispose();
+        kickTimer = null;
+        await RunPassesAsync();
+    }
+
+    /// <summary>Passes until one places nothing new or nothing more is ready.</summary>
+    private async Task<int> RunPassesAsync()
+    {
+        var total = 0;
+        do
+        {
+            passRequested = false;
+            var (placed, full) = await PassAsync();
+            total += placed;
+            if (placed > 0 && full)
+            {
+                passRequested = true;
+            }
+        }
+        while (passRequested);
+
+        return total;
+    }
+
+    private async Task<(int Placed, bool Full)> PassAsync()
+    {
+        var ready = await tasks.ReadyAsync(clock.GetUtcNow(), BatchSize);
+        var placed = 0;
+        foreach (var task in ready)
+        {
+            if (await PlaceAsync(task))
+            {
+                placed++;
+            }
+        }
+
+        return (placed, ready.Count == BatchSize);
+    }
+
+    private async Task<bool> PlaceAsync(ReadyTask task)
+    {
+        var grain = GrainFactory.GetGrain<ITaskGrain>(task.Id);
+        var candidates = await agents.CandidatesAsync(task.RequiredCapabilities, CandidatesPerTask);
+        foreach (var candidate in candidates)
+        {
+            try
+            {
+                await grain.AssignAsync(candidate.Id, "dispatcher");
+                return true;
+            }
+            catch (ConflictException)
+            {
+                // The agent refused (filled up or changed since the index row was written): try the next one.
+            }
+            catch (InvalidTransitionException)
+            {
+                return false; // the task moved on (cancelled, assigned by hand) since the index was read
+            }
+            catch (NotFoundException)
+            {
+                return false;
+            }
+        }
+
+        await grain.NoteUnassignableAsync(await ExplainAsync(task));
+        return false;
+    }
+
+    private async Task<string> ExplainAsync(ReadyTask task)
+    {
+        var (capable, accepting) = await agents.CapabilityCoverageAsync(task.RequiredCapabilities);
+        var needs = task.RequiredCapabilities.Count == 0 ? "any capability" : $"capabilities [{string.Join(", ", task.RequiredCapabilities)}]";
+        var reason = capable == 0 ? $"no registered agent has {needs}"
+            : accepting == 0 ? $"all {capable} agent(s) with {needs} are draining, offline or in error"
+            : $"all {accepting} agent(s) with {needs} that accept work are at capacity";
+        LogUnassignable(logger, task.Id, reason);
+        return reason;
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Task {TaskId} cannot be placed: {Reason}")]
+    private static partial void LogUnassignable(ILogger logger, string taskId, string reason);
+}
