@@ -10,6 +10,8 @@ public static class GrainServices
     public static IServiceCollection AddNoOrgGrainServices(this IServiceCollection services, StorageDialect dialect, string connectionString)
     {
         services.AddSingleton(new IndexDatabase(dialect, connectionString));
+        services.AddSingleton<ITaskIndex, SqlTaskIndex>();
+        services.AddSingleton<IAgentIndex, SqlAgentIndex>();
         return services;
     }
 }

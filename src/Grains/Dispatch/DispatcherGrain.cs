@@ -78,11 +78,25 @@ public sealed partial class DispatcherGrain(
     {
         var ready = await tasks.ReadyAsync(clock.GetUtcNow(), BatchSize);
         var placed = 0;
+
+        // Capability sets of tasks this pass could not place. A later (lower or equal priority) task whose agents
+        // are all agents the blocked task could use must not overtake it when a slot frees up mid-pass.
+        var blocked = new List<IReadOnlyList<string>>();
         foreach (var task in ready)
         {
+            if (blocked.Any(b => b.All(c => task.RequiredCapabilities.Contains(c, StringComparer.Ordinal))))
+            {
+                await GrainFactory.GetGrain<ITaskGrain>(task.Id).NoteUnassignableAsync(await ExplainAsync(task));
+                continue;
+            }
+
             if (await PlaceAsync(task))
             {
                 placed++;
+            }
+            else
+            {
+                blocked.Add(task.RequiredCapabilities);
             }
         }
 

@@ -28,7 +28,8 @@ public static class TestDatabases
         var name = $"noorg_test_{Guid.NewGuid():N}";
         await ExecuteAsync(admin, $"CREATE DATABASE \"{name}\"", cancellationToken);
 
-        var connectionString = new NpgsqlConnectionStringBuilder(admin) { Database = name }.ConnectionString;
+        // A small pool per test database: many clusters run side by side against one server.
+        var connectionString = new NpgsqlConnectionStringBuilder(admin) { Database = name, MaxPoolSize = 20 }.ConnectionString;
         return new TestDatabase(StorageDialect.Postgres, connectionString, name, async () =>
         {
             await using (var pooled = new NpgsqlConnection(connectionString))

@@ -1,0 +1,807 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using NoOrg.Configuration;
+using NoOrg.Grains.Dispatch;
+using NoOrg.Grains.Errors;
+using NoOrg.Grains.Indexing;
+using NoOrg.Grains.Tasks;
+using Orleans.Concurrency;
+using Orleans.Configuration;
+using Orleans.Utilities;
+
+namespace NoOrg.Grains.Agents;
+
+/// <summary>
+/// One agent. A change is made durable, projected into the registry index, published on the agent streams, and
+/// only then followed by its side effects (reminder, dispatcher kick, task hand-backs).
+/// </summary>
+/// <remarks>
+/// Reentrant so it can wait on task grains that call it back (a task told its agent is gone releases it; a task
+/// asked for its snapshot may be reserving a slot here). Every read and change of state still runs one at a time
+/// under <see cref="gate"/>, and nothing under the gate waits on a grain that could call back.
+/// </remarks>
+[Reentrant]
+public sealed partial class AgentGrain(
+    [PersistentState("agent", StorageNames.Default)] IPersistentState<AgentState> state,
+    [PersistentState("agent-history", StorageNames.Default)] IPersistentState<AgentHistoryState> history,
+    IAgentIndex index,
+    NoOrgSettings settings,
+    TimeProvider clock,
+    IOptions<ReminderOptions> reminderOptions,
+    ILogger<AgentGrain> logger) : Grain, IAgentGrain, IRemindable
+{
+    internal const string LivenessReminder = "liveness";
+
+    /// <summary>A task grain that cannot be told this many times is given up on (its own timeout still applies).</summary>
+    internal const int HandBackAttemptLimit = 20;
+
+    private readonly SemaphoreSlim gate = new(1, 1);
+    private ObserverManager<IAgentWorker>? workers;
+    private bool indexStale;
+    private bool handingBack;
+
+    private string Id => this.GetPrimaryKeyString();
+
+    private TimeSpan HeartbeatTimeout => TimeSpan.FromSeconds(settings.Agents.HeartbeatTimeoutSeconds);
+
+    private ObserverManager<IAgentWorker> Workers => workers ??=
+        new ObserverManager<IAgentWorker>(2 * HeartbeatTimeout, logger) { GetDateTime = () => clock.GetUtcNow().UtcDateTime };
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // Heals the index after a crash between the state write and the projection; a no-op when it is current.
+        indexStale = state.State.Version > 0;
+        await HealIndexAsync();
+        await base.OnActivateAsync(cancellationToken);
+    }
+
+    public async Task<AgentSnapshot> RegisterAsync(AgentRegistration registration)
+    {
+        var wanted = AgentRules.Normalize(registration);
+        var (snapshot, registered) = await ExclusiveAsync(async () =>
+        {
+            var current = state.State;
+            if (current.Registration is { } existing)
+            {
+                var differences = AgentRules.Differences(existing, wanted);
+                if (differences.Count > 0)
+                {
+                    throw new ConflictException(
+                        $"Agent '{Id}' is already registered with a different {string.Join(", ", differences)}. "
+                        + "Change it with an update, or unregister it first.");
+                }
+
+                await HealIndexAsync();
+                return (Snapshot(), false);
+            }
+
+            var now = clock.GetUtcNow();
+            var next = new AgentState
+            {
+                Registration = wanted,
+                Status = AgentStatus.Available,
+                RegisteredAt = now,
+                LastSeenAt = now,
+                Version = current.Version,
+                HandBacks = current.HandBacks,
+            };
+            var detail = $"type {wanted.Type}; capabilities {string.Join(", ", wanted.Capabilities)}; up to {wanted.MaxConcurrentTasks} task(s)";
+            await CommitAsync(next, now, [new Change(AgentEventKind.Registered, detail)]);
+            return (Snapshot(), true);
+        });
+
+        // Also on a repeated registration: heals a reminder lost to a failure after the first one was stored.
+        await this.RegisterOrUpdateReminder(LivenessReminder, LivenessPeriod, LivenessPeriod);
+        if (registered)
+        {
+            await KickDispatcherAsync();
+        }
+
+        return snapshot;
+    }
+
+    public async Task<AgentSnapshot> UpdateAsync(AgentUpdate update)
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        var (snapshot, moreRoom) = await ExclusiveAsync(async () =>
+        {
+            var current = RequireRegistered();
+            var before = current.Registration!;
+            var after = before with
+            {
+                Name = update.Name is null ? before.Name : AgentRules.Name(update.Name),
+                Description = update.Description is null ? before.Description : AgentRules.Description(update.Description),
+                Capabilities = update.Capabilities is null ? before.Capabilities : AgentRules.Capabilities(update.Capabilities, "Capabilities", requireOne: true),
+                MaxConcurrentTasks = update.MaxConcurrentTasks is { } max ? AgentRules.MaxConcurrentTasks(max) : before.MaxConcurrentTasks,
+                Metadata = update.Metadata is null ? before.Metadata : AgentRules.Metadata(update.Metadata),
+            };
+            var differences = AgentRules.Differences(before, after);
+            if (differences.Count == 0)
+            {
+                await HealIndexAsync();
+                return (Snapshot(), false);
+            }
+
+            var now = clock.GetUtcNow();
+            var next = Settled(current with { Registration = after });
+            var changes = new List<Change> { new(AgentEventKind.Updated, "changed " + string.Join(", ", differences)) };
+            NoteStatusChange(changes, current, next);
+            await CommitAsync(next, now, changes);
+            var gained = after.MaxConcurrentTasks > before.MaxConcurrentTasks || after.Capabilities.Except(before.Capabilities, StringComparer.Ordinal).Any();
+            return (Snapshot(), gained);
+        });
+
+        if (moreRoom)
+        {
+            await KickDispatcherAsync();
+        }
+
+        return snapshot;
+    }
+
+    public async Task UnregisterAsync(string reason)
+    {
+        var why = AgentRules.Reason(reason) ?? "no reason given";
+        var unregistered = await ExclusiveAsync(async () =>
+        {
+            var current = state.State;
+            if (current.Registration is null)
+            {
+                return false; // already gone: a retried unregister succeeds
+            }
+
+            var now = clock.GetUtcNow();
+            var handBackReason = $"agent unregistered: {why}";
+
+            // The tombstone goes first: from here on no reservation lands on this agent, so a task handed back
+            // below cannot be dispatched straight back to it.
+            var tombstone = new AgentState
+            {
+                Status = AgentStatus.Offline,
+                StatusReason = handBackReason,
+                UpdatedAt = now,
+                Version = current.Version + 1,
+                HandBacks = [.. current.HandBacks, .. current.ActiveTaskIds.Select(t => new HandBack(t, handBackReason))],
+            };
+            await WriteAsync(tombstone);
+            var unregisteredEvent = new AgentEvent(Id, history.State.Count + 1, now, AgentEventKind.Unregistered, AgentStatus.Offline, why, null);
+            try
+            {
+                await history.ClearStateAsync();
+            }
+            catch (Exception e)
+            {
+                LogHistoryWriteFailed(logger, Id, e);
+            }
+
+            await RevokeAsync(current.ActiveTaskIds, handBackReason);
+            Workers.Clear();
+            indexStale = true;
+            await HealIndexAsync();
+            await PublishAsync([unregisteredEvent]);
+            return true;
+        });
+
+        if (unregistered)
+        {
+            await HandBackAsync();
+            await ForgetReminderIfDoneAsync();
+        }
+    }
+
+    public Task<AgentSnapshot?> GetAsync() =>
+        ExclusiveAsync(() => Task.FromResult(state.State.Registration is null ? null : Snapshot()));
+
+    public async Task<AgentSnapshot> HeartbeatAsync()
+    {
+        var (snapshot, back) = await ExclusiveAsync(async () =>
+        {
+            var back = await RecordHeartbeatAsync(detail: null);
+            return (Snapshot(), back);
+        });
+
+        if (back)
+        {
+            await KickDispatcherAsync();
+        }
+
+        return snapshot;
+    }
+
+    public async Task<AgentSnapshot> SetStatusAsync(AgentStatus status, string reason)
+    {
+        if (status == AgentStatus.Busy)
+        {
+            throw new ValidationException(
+                "Status Busy cannot be set: an agent is busy exactly while it holds as many tasks as it may. Set Available, Draining, Offline or Error.");
+        }
+
+        if (!Enum.IsDefined(status))
+        {
+            throw new ValidationException($"Status {(int)status} is unknown. Set Available, Draining, Offline or Error.");
+        }
+
+        var why = AgentRules.Reason(reason);
+        var (snapshot, handedBack, accepting) = await ExclusiveAsync(async () =>
+        {
+            var current = RequireRegistered();
+            var accepting = current.Status is AgentStatus.Available or AgentStatus.Busy;
+            if ((status == AgentStatus.Available && accepting) || (status == current.Status && why == current.StatusReason))
+            {
+                await HealIndexAsync();
+                return (Snapshot(), false, false);
+            }
+
+            var now = clock.GetUtcNow();
+            AgentState next;
+            string? handBackReason = null;
+            var changes = new List<Change>();
+            if (status == AgentStatus.Available)
+            {
+                // Back from offline by an operator's word: the heartbeat timeout counts again from now.
+                next = Settled(current with { Status = AgentStatus.Available, LastSeenAt = current.Status == AgentStatus.Offline ? now : current.LastSeenAt });
+                next = next.Status == AgentStatus.Available ? next with { StatusReason = why } : next;
+            }
+            else if (status == AgentStatus.Offline)
+            {
+                handBackReason = "agent set offline" + (why is null ? "" : $": {why}");
+                next = GoOffline(current, why, handBackReason, changes);
+            }
+            else
+            {
+                next = current with { Status = status, StatusReason = why };
+            }
+
+            NoteStatusChange(changes, current, next, why);
+            await CommitAsync(next, now, changes);
+            if (handBackReason is not null)
+            {
+                await RevokeAsync(current.ActiveTaskIds, handBackReason);
+            }
+
+            return (Snapshot(), status == AgentStatus.Offline, status == AgentStatus.Available);
+        });
+
+        if (handedBack)
+        {
+            await HandBackAsync();
+        }
+
+        if (accepting)
+        {
+            await KickDispatcherAsync();
+        }
+
+        return snapshot;
+    }
+
+    public Task<Page<AgentEvent>> GetHistoryAsync(int skip, int take)
+    {
+        AgentRules.Page(skip, take);
+        return ExclusiveAsync(() =>
+        {
+            RequireRegistered();
+            var recent = history.State.Recent;
+            var items = recent.Reverse().Skip(skip).Take(take).ToList();
+            return Task.FromResult(new Page<AgentEvent>(items, history.State.Count, skip));
+        });
+    }
+
+    public async Task<IReadOnlyList<TaskSnapshot>> ConnectAsync(IAgentWorker worker)
+    {
+        ArgumentNullException.ThrowIfNull(worker);
+        var (held, back) = await ExclusiveAsync(async () =>
+        {
+            RequireRegistered();
+            var isNew = !Workers.Observers.ContainsKey(worker);
+            Workers.Subscribe(worker, worker);
+            var back = await RecordHeartbeatAsync(isNew ? "worker connected" : null);
+            return (state.State.ActiveTaskIds, back);
+        });
+
+        if (back)
+        {
+            await KickDispatcherAsync();
+        }
+
+        if (held.Count == 0)
+        {
+            return [];
+        }
+
+        // Outside the gate: a task grain may be calling this agent right now (a reservation, a release).
+        var read = await Task.WhenAll(held.Select(ReadTaskAsync));
+        var resume = read
+            .Where(r => r.Snapshot is { State: TaskState.Assigned or TaskState.Running } s && s.AssignedTo == Id)
+            .Select(r => r.Snapshot!)
+            .ToList();
+
+        // Tasks that finished or moved on without a release reaching this agent would hold its capacity forever.
+        var gone = read
+            .Where(r => r.Known && (r.Snapshot is null || r.Snapshot.IsTerminal || (r.Snapshot.AssignedTo is { } to && to != Id)))
+            .Select(r => r.TaskId)
+            .ToList();
+        if (gone.Count > 0 && await ReleaseHeldAsync(gone, "the task is no longer assigned to this agent"))
+        {
+            await KickDispatcherAsync();
+        }
+
+        return resume;
+    }
+
+    public Task DisconnectAsync(IAgentWorker worker)
+    {
+        ArgumentNullException.ThrowIfNull(worker);
+        return ExclusiveAsync(async () =>
+        {
+            if (!Workers.Observers.ContainsKey(worker))
+            {
+                return;
+            }
+
+            Workers.Unsubscribe(worker);
+            if (state.State.Registration is not null)
+            {
+                await CommitAsync(state.State, clock.GetUtcNow(), [new Change(AgentEventKind.Heartbeat, "worker disconnected")]);
+            }
+        });
+    }
+
+    public Task<bool> TryReserveAsync(string taskId, IReadOnlyList<string> requiredCapabilities)
+    {
+        var id = TaskId(taskId);
+        var required = AgentRules.Capabilities(requiredCapabilities, "RequiredCapabilities", requireOne: false);
+        return ExclusiveAsync(async () =>
+        {
+            var current = state.State;
+            if (current.Registration is not { } registration)
+            {
+                return false;
+            }
+
+            if (current.ActiveTaskIds.Contains(id, StringComparer.Ordinal))
+            {
+                return true;
+            }
+
+            if (current.Status is not (AgentStatus.Available or AgentStatus.Busy)
+                || current.ActiveTaskIds.Count >= registration.MaxConcurrentTasks
+                || !required.All(c => registration.Capabilities.Contains(c, StringComparer.Ordinal)))
+            {
+                return false;
+            }
+
+            var next = Settled(current with { ActiveTaskIds = [.. current.ActiveTaskIds, id] });
+            var changes = new List<Change> { new(AgentEventKind.TaskAssigned, null, id) };
+            NoteStatusChange(changes, current, next);
+            await CommitAsync(next, clock.GetUtcNow(), changes);
+            return true;
+        });
+    }
+
+    public async Task ReleaseAsync(string taskId)
+    {
+        if (await ReleaseHeldAsync([TaskId(taskId)], detail: null))
+        {
+            await KickDispatcherAsync();
+        }
+    }
+
+    public Task DeliverAsync(TaskSnapshot task)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        return ExclusiveAsync(async () =>
+        {
+            if (state.State.Registration is null || !state.State.ActiveTaskIds.Contains(task.Id, StringComparer.Ordinal))
+            {
+                LogDeliveryIgnored(logger, Id, task.Id);
+                return;
+            }
+
+            await Workers.Notify(w => w.TaskAssigned(task));
+        });
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != LivenessReminder)
+        {
+            return;
+        }
+
+        await ExclusiveAsync(async () =>
+        {
+            await HealIndexAsync();
+            var current = state.State;
+            if (current.Registration is null)
+            {
+                return;
+            }
+
+            if (status.Period != LivenessPeriod)
+            {
+                // The heartbeat timeout (or the reminder floor) changed since the reminder was registered.
+                await this.RegisterOrUpdateReminder(LivenessReminder, LivenessPeriod, LivenessPeriod);
+            }
+
+            var now = clock.GetUtcNow();
+            var silent = now - current.LastSeenAt;
+            if (current.Status == AgentStatus.Offline || silent <= HeartbeatTimeout)
+            {
+                return;
+            }
+
+            var why = $"no heartbeat for {(int)silent.TotalSeconds}s";
+            var changes = new List<Change>();
+            var next = GoOffline(current, why, $"agent offline: {why}", changes);
+            NoteStatusChange(changes, current, next, why);
+            await CommitAsync(next, now, changes);
+            await RevokeAsync(current.ActiveTaskIds, $"agent offline: {why}");
+            LogWentOffline(logger, Id, why, current.ActiveTaskIds.Count);
+        });
+
+        await HandBackAsync();
+        await ForgetReminderIfDoneAsync();
+    }
+
+    private static string TaskId(string taskId) =>
+        string.IsNullOrWhiteSpace(taskId) ? throw new ValidationException("TaskId is required.") : taskId;
+
+    /// <summary>Available and busy follow the load; the other statuses are set and stay until changed.</summary>
+    private static AgentState Settled(AgentState s)
+    {
+        if (s.Registration is not { } registration || s.Status is not (AgentStatus.Available or AgentStatus.Busy))
+        {
+            return s;
+        }
+
+        var active = s.ActiveTaskIds.Count;
+        var max = registration.MaxConcurrentTasks;
+        return active >= max
+            ? s with { Status = AgentStatus.Busy, StatusReason = $"at capacity ({active}/{max})" }
+            : s with { Status = AgentStatus.Available, StatusReason = s.Status == AgentStatus.Busy ? null : s.StatusReason };
+    }
+
+    private static void NoteStatusChange(List<Change> changes, AgentState before, AgentState after, string? why = null)
+    {
+        if (before.Status != after.Status)
+        {
+            var reason = why ?? after.StatusReason;
+            changes.Add(new Change(AgentEventKind.StatusChanged, $"{before.Status} -> {after.Status}" + (reason is null ? "" : $": {reason}")));
+        }
+    }
+
+    private TimeSpan LivenessPeriod =>
+        HeartbeatTimeout > reminderOptions.Value.MinimumReminderPeriod ? HeartbeatTimeout : reminderOptions.Value.MinimumReminderPeriod;
+
+    private AgentState RequireRegistered() =>
+        state.State.Registration is null
+            ? throw new NotFoundException($"Agent '{Id}' is not registered.")
+            : state.State;
+
+    private AgentSnapshot Snapshot()
+    {
+        var s = state.State;
+        return new AgentSnapshot(Id, s.Registration!, s.Status, s.StatusReason, s.ActiveTaskIds, s.RegisteredAt, s.UpdatedAt, s.LastHeartbeatAt, s.Version);
+    }
+
+    /// <summary>Under the gate. Returns true when the heartbeat brought the agent back from offline.</summary>
+    private async Task<bool> RecordHeartbeatAsync(string? detail)
+    {
+        var current = RequireRegistered();
+        var now = clock.GetUtcNow();
+        var next = current with { LastHeartbeatAt = now, LastSeenAt = now };
+        var changes = new List<Change>();
+        if (detail is not null)
+        {
+            changes.Add(new Change(AgentEventKind.Heartbeat, detail));
+        }
+
+        var back = current.Status == AgentStatus.Offline;
+        if (back)
+        {
+            next = Settled(next with { Status = AgentStatus.Available, StatusReason = null });
+            NoteStatusChange(changes, current, next, "heartbeat received");
+        }
+
+        await CommitAsync(next, now, changes);
+        return back;
+    }
+
+    /// <summary>Offline, with every held task moved to the hand-back outbox; the caller revokes them once that is durable.</summary>
+    private static AgentState GoOffline(AgentState current, string? why, string handBackReason, List<Change> changes)
+    {
+        changes.AddRange(current.ActiveTaskIds.Select(t => new Change(AgentEventKind.TaskReleased, handBackReason, t)));
+        return current with
+        {
+            Status = AgentStatus.Offline,
+            StatusReason = why,
+            ActiveTaskIds = [],
+            HandBacks = [.. current.HandBacks, .. current.ActiveTaskIds.Select(t => new HandBack(t, handBackReason))],
+        };
+    }
+
+    private async Task<bool> ReleaseHeldAsync(IReadOnlyList<string> taskIds, string? detail) =>
+        await ExclusiveAsync(async () =>
+        {
+            var current = state.State;
+            var released = taskIds.Where(t => current.ActiveTaskIds.Contains(t, StringComparer.Ordinal)).Distinct(StringComparer.Ordinal).ToList();
+            if (current.Registration is null || released.Count == 0)
+            {
+                return false;
+            }
+
+            var next = Settled(current with { ActiveTaskIds = [.. current.ActiveTaskIds.Except(released, StringComparer.Ordinal)] });
+            var changes = released.Select(t => new Change(AgentEventKind.TaskReleased, detail, t)).ToList();
+            NoteStatusChange(changes, current, next);
+            await CommitAsync(next, clock.GetUtcNow(), changes);
+            return true;
+        });
+
+    /// <summary>
+    /// Under the gate: makes <paramref name="next"/> durable (restoring the previous state if that fails), appends
+    /// the events to the history, projects into the index and publishes the events.
+    /// </summary>
+    private async Task CommitAsync(AgentState next, DateTimeOffset now, IReadOnlyList<Change> changes)
+    {
+        await WriteAsync(next with { Version = state.State.Version + 1, UpdatedAt = now });
+
+        var events = new List<AgentEvent>(changes.Count);
+        if (changes.Count > 0)
+        {
+            var count = history.State.Count;
+            foreach (var change in changes)
+            {
+                events.Add(new AgentEvent(Id, ++count, now, change.Kind, state.State.Status, change.Detail, change.TaskId));
+            }
+
+            history.State = new AgentHistoryState
+            {
+                Count = count,
+                Recent = [.. history.State.Recent.Concat(events).TakeLast(settings.Agents.HistoryLimit)],
+            };
+            try
+            {
+                await history.WriteStateAsync();
+            }
+            catch (Exception e)
+            {
+                // The change itself is durable; the entries stay in memory and go out with the next history write.
+                LogHistoryWriteFailed(logger, Id, e);
+            }
+        }
+
+        indexStale = true;
+        await HealIndexAsync();
+        await PublishAsync(events);
+    }
+
+    private async Task WriteAsync(AgentState next)
+    {
+        var previous = state.State;
+        state.State = next;
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            state.State = previous;
+            throw;
+        }
+    }
+
+    /// <summary>Brings the index row in line with the state if a projection is due; a failure is logged and retried later.</summary>
+    private async Task HealIndexAsync()
+    {
+        if (!indexStale)
+        {
+            return;
+        }
+
+        try
+        {
+            if (state.State.Registration is null)
+            {
+                await index.RemoveAsync(Id);
+            }
+            else
+            {
+                await index.ProjectAsync(Snapshot());
+            }
+
+            indexStale = false;
+        }
+        catch (Exception e)
+        {
+            // Durable state is the truth; the reminder, the next change or the next activation projects again.
+            LogProjectionFailed(logger, Id, e);
+        }
+    }
+
+    private async Task PublishAsync(IReadOnlyList<AgentEvent> events)
+    {
+        if (events.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            var streams = this.GetStreamProvider(NoOrgStreams.Provider);
+            var one = streams.GetStream<AgentEvent>(NoOrgStreams.AgentStream(Id));
+            var all = streams.GetStream<AgentEvent>(NoOrgStreams.AllAgentsStream);
+            foreach (var e in events)
+            {
+                await one.OnNextAsync(e);
+                await all.OnNextAsync(e);
+            }
+        }
+        catch (Exception e)
+        {
+            LogPublishFailed(logger, Id, e);
+        }
+    }
+
+    private async Task RevokeAsync(IReadOnlyList<string> taskIds, string reason)
+    {
+        foreach (var taskId in taskIds)
+        {
+            await Workers.Notify(w => w.TaskRevoked(taskId, reason));
+        }
+    }
+
+    /// <summary>
+    /// Outside the gate: tells each task grain in the outbox that this agent is gone, then drops the ones told.
+    /// A task grain may release the task here while being told, which is why this must not hold the gate.
+    /// </summary>
+    private async Task HandBackAsync()
+    {
+        if (handingBack || state.State.HandBacks.Count == 0)
+        {
+            return;
+        }
+
+        handingBack = true;
+        try
+        {
+            var pending = state.State.HandBacks;
+            var told = await Task.WhenAll(pending.Select(TellTaskAsync));
+            var done = pending.Where((_, i) => told[i]).Select(h => h.TaskId).ToHashSet(StringComparer.Ordinal);
+            var tried = pending.Select(h => h.TaskId).ToHashSet(StringComparer.Ordinal);
+            await ExclusiveAsync(async () =>
+            {
+                var remaining = new List<HandBack>();
+                foreach (var handBack in state.State.HandBacks.Where(h => !done.Contains(h.TaskId)))
+                {
+                    var next = tried.Contains(handBack.TaskId) ? handBack with { Attempts = handBack.Attempts + 1 } : handBack;
+                    if (next.Attempts >= HandBackAttemptLimit)
+                    {
+                        LogHandBackAbandoned(logger, Id, next.TaskId, next.Attempts);
+                        continue;
+                    }
+
+                    remaining.Add(next);
+                }
+
+                await WriteAsync(state.State with { HandBacks = remaining });
+            });
+        }
+        finally
+        {
+            handingBack = false;
+        }
+    }
+
+    private async Task<bool> TellTaskAsync(HandBack handBack)
+    {
+        try
+        {
+            await GrainFactory.GetGrain<ITaskGrain>(handBack.TaskId).AgentLostAsync(Id, handBack.Reason);
+            return true;
+        }
+        catch (NoOrgException e) when (e is NotFoundException or InvalidTransitionException)
+        {
+            return true; // nothing left to hand back: the task is gone or no longer with this agent
+        }
+        catch (Exception e)
+        {
+            LogHandBackFailed(logger, Id, handBack.TaskId, e);
+            return false;
+        }
+    }
+
+    private async Task<(string TaskId, TaskSnapshot? Snapshot, bool Known)> ReadTaskAsync(string taskId)
+    {
+        try
+        {
+            return (taskId, await GrainFactory.GetGrain<ITaskGrain>(taskId).GetAsync(), true);
+        }
+        catch (Exception e)
+        {
+            LogTaskReadFailed(logger, Id, taskId, e);
+            return (taskId, null, false);
+        }
+    }
+
+    /// <summary>An unregistered agent keeps its reminder only until its index row is gone and its tasks are handed back.</summary>
+    private async Task ForgetReminderIfDoneAsync()
+    {
+        if (state.State.Registration is not null || state.State.HandBacks.Count > 0 || indexStale)
+        {
+            return;
+        }
+
+        if (await this.GetReminder(LivenessReminder) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+    }
+
+    private async Task KickDispatcherAsync()
+    {
+        try
+        {
+            await GrainFactory.GetGrain<IDispatcherGrain>(IDispatcherGrain.Key).KickAsync();
+        }
+        catch (Exception e)
+        {
+            LogKickFailed(logger, Id, e);
+        }
+    }
+
+    private async Task<T> ExclusiveAsync<T>(Func<Task<T>> action)
+    {
+        await gate.WaitAsync();
+        try
+        {
+            return await action();
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task ExclusiveAsync(Func<Task> action)
+    {
+        await gate.WaitAsync();
+        try
+        {
+            await action();
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private readonly record struct Change(AgentEventKind Kind, string? Detail, string? TaskId = null);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId}: the registry index could not be updated; it will be retried")]
+    private static partial void LogProjectionFailed(ILogger logger, string agentId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId}: its history could not be written; the entries are kept in memory")]
+    private static partial void LogHistoryWriteFailed(ILogger logger, string agentId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId}: an event could not be published on its streams")]
+    private static partial void LogPublishFailed(ILogger logger, string agentId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId}: the dispatcher could not be kicked")]
+    private static partial void LogKickFailed(ILogger logger, string agentId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Agent {AgentId} went offline ({Reason}); {Tasks} task(s) handed back")]
+    private static partial void LogWentOffline(ILogger logger, string agentId, string reason, int tasks);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId}: task {TaskId} could not be told it was handed back; it will be retried")]
+    private static partial void LogHandBackFailed(ILogger logger, string agentId, string taskId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Agent {AgentId}: gave up telling task {TaskId} it was handed back after {Attempts} attempts")]
+    private static partial void LogHandBackAbandoned(ILogger logger, string agentId, string taskId, int attempts);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId}: task {TaskId} could not be read for a reconnecting worker")]
+    private static partial void LogTaskReadFailed(ILogger logger, string agentId, string taskId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Agent {AgentId}: delivery of task {TaskId} ignored, the agent does not hold it")]
+    private static partial void LogDeliveryIgnored(ILogger logger, string agentId, string taskId);
+}

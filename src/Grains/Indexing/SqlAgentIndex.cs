@@ -1,0 +1,334 @@
+using System.Data;
+using System.Data.Common;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using NoOrg.Grains.Agents;
+using NoOrg.Storage;
+
+namespace NoOrg.Grains.Indexing;
+
+/// <summary>
+/// <see cref="IAgentIndex"/> on the cluster's database: the tables of migration 0005_agent_index, the same SQL
+/// for PostgreSQL and SQLite. "Has every capability of a set" is one join per capability on the (capability,
+/// agent) key: it reads only the rows of the requested capabilities, each already in agent order, so they merge
+/// without a sort or hash (on PostgreSQL several times faster than GROUP BY ... HAVING COUNT over the same rows).
+/// </summary>
+internal sealed class SqlAgentIndex(IndexDatabase database) : IAgentIndex
+{
+    private const string SummaryColumns =
+        "a.agent_id, a.name, a.agent_type, a.status, a.capabilities, a.active_tasks, a.max_concurrent, a.last_heartbeat_at";
+
+    private const string AcceptsWork = "a.status IN ('Available', 'Busy')";
+
+    private const string UpsertSql = """
+        INSERT INTO noorg_agents (agent_id, name, agent_type, status, status_reason, capabilities, active_tasks,
+                                  max_concurrent, last_heartbeat_at, registered_at, updated_at, version)
+        VALUES (@id, @name, @type, @status, @reason, @capabilities, @active, @max, @heartbeat, @registered, @updated, @version)
+        ON CONFLICT (agent_id) DO UPDATE
+           SET name = excluded.name,
+               agent_type = excluded.agent_type,
+               status = excluded.status,
+               status_reason = excluded.status_reason,
+               capabilities = excluded.capabilities,
+               active_tasks = excluded.active_tasks,
+               max_concurrent = excluded.max_concurrent,
+               last_heartbeat_at = excluded.last_heartbeat_at,
+               registered_at = excluded.registered_at,
+               updated_at = excluded.updated_at,
+               version = excluded.version
+         WHERE noorg_agents.version < excluded.version
+        """;
+
+    // One index probe per distinct capability instead of reading every (capability, agent) row.
+    private const string DistinctCapabilitiesSql = """
+        WITH RECURSIVE c (capability) AS (
+            SELECT MIN(capability) FROM noorg_agent_capabilities
+            UNION ALL
+            SELECT (SELECT n.capability FROM noorg_agent_capabilities AS n
+                     WHERE n.capability > c.capability ORDER BY n.capability LIMIT 1)
+              FROM c
+             WHERE c.capability IS NOT NULL
+        )
+        SELECT capability FROM c WHERE capability IS NOT NULL
+        """;
+
+    public async Task ProjectAsync(AgentSnapshot agent, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(agent);
+        var capabilities = agent.Registration.Capabilities.Distinct(StringComparer.Ordinal).ToList();
+        var capabilitiesJson = JsonSerializer.Serialize(capabilities);
+
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(WriteIsolation, cancellationToken);
+
+        long? storedVersion = null;
+        string? storedCapabilities = null;
+        await using (var read = Command(connection, transaction,
+            "SELECT version, capabilities FROM noorg_agents WHERE agent_id = @id" + (IsPostgres ? " FOR UPDATE" : "")))
+        {
+            AddParameter(read, "id", agent.Id);
+            await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+            if (await reader.ReadAsync(cancellationToken))
+            {
+                storedVersion = reader.GetInt64(0);
+                storedCapabilities = reader.GetString(1);
+            }
+        }
+
+        if (storedVersion >= agent.Version)
+        {
+            return; // an older or repeated projection: the row already says as much or more
+        }
+
+        int written;
+        await using (var upsert = Command(connection, transaction, UpsertSql))
+        {
+            AddParameter(upsert, "id", agent.Id);
+            AddParameter(upsert, "name", agent.Registration.Name);
+            AddParameter(upsert, "type", agent.Registration.Type);
+            AddParameter(upsert, "status", agent.Status.ToString());
+            AddParameter(upsert, "reason", agent.StatusReason);
+            AddParameter(upsert, "capabilities", capabilitiesJson);
+            AddParameter(upsert, "active", agent.ActiveTaskIds.Count);
+            AddParameter(upsert, "max", agent.Registration.MaxConcurrentTasks);
+            AddParameter(upsert, "heartbeat", agent.LastHeartbeatAt?.ToUniversalTime());
+            AddParameter(upsert, "registered", agent.RegisteredAt.ToUniversalTime());
+            AddParameter(upsert, "updated", agent.UpdatedAt.ToUniversalTime());
+            AddParameter(upsert, "version", agent.Version);
+            written = await upsert.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        // Heartbeats and load changes leave the capabilities alone: only a real change touches their rows.
+        if (written > 0 && storedCapabilities != capabilitiesJson)
+        {
+            await using var replace = Command(connection, transaction, "");
+            AddParameter(replace, "id", agent.Id);
+            var names = Parameters(replace, capabilities, "c");
+            replace.CommandText = capabilities.Count == 0
+                ? "DELETE FROM noorg_agent_capabilities WHERE agent_id = @id"
+                : $"""
+                  DELETE FROM noorg_agent_capabilities WHERE agent_id = @id AND capability NOT IN ({string.Join(", ", names)});
+                  INSERT INTO noorg_agent_capabilities (capability, agent_id)
+                  VALUES {string.Join(", ", names.Select(n => $"({n}, @id)"))}
+                  ON CONFLICT DO NOTHING
+                  """;
+            await replace.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async Task RemoveAsync(string agentId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(agentId);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(WriteIsolation, cancellationToken);
+        await using (var delete = Command(connection, transaction, """
+            DELETE FROM noorg_agent_capabilities WHERE agent_id = @id;
+            DELETE FROM noorg_agents WHERE agent_id = @id
+            """))
+        {
+            AddParameter(delete, "id", agentId);
+            await delete.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async Task<Page<AgentSummary>> FindAsync(AgentQuery query, CancellationToken cancellationToken = default)
+    {
+        var q = AgentRules.Normalize(query);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = Command(connection, null, "");
+        var where = new List<string>();
+        var capable = CapabilityJoins(command, q.Capabilities ?? []);
+        if (q.Type is { } type)
+        {
+            where.Add("a.agent_type = @type");
+            AddParameter(command, "type", type);
+        }
+
+        if (q.Status is { } status)
+        {
+            where.Add("a.status = @status");
+            AddParameter(command, "status", status.ToString());
+        }
+
+        var filter = where.Count == 0 ? "" : "WHERE " + string.Join(" AND ", where);
+        AddParameter(command, "take", q.Take);
+        AddParameter(command, "skip", q.Skip);
+        command.CommandText = $"""
+            SELECT COUNT(*) FROM noorg_agents AS a {capable} {filter};
+            SELECT {SummaryColumns} FROM noorg_agents AS a {capable} {filter} ORDER BY a.agent_id LIMIT @take OFFSET @skip
+            """;
+
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var total = Convert.ToInt64(reader.GetValue(0), CultureInfo.InvariantCulture);
+        await reader.NextResultAsync(cancellationToken);
+        var items = await ReadSummariesAsync(reader, cancellationToken);
+        return new Page<AgentSummary>(items, total, q.Skip);
+    }
+
+    public async Task<AgentCounts> CountAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = Command(connection, null,
+            "SELECT agent_type, status, COUNT(*) FROM noorg_agents GROUP BY agent_type, status");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+
+        var byStatus = Enum.GetValues<AgentStatus>().ToDictionary(s => s, _ => 0L);
+        var byType = new Dictionary<string, long>(StringComparer.Ordinal);
+        long total = 0;
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var count = Convert.ToInt64(reader.GetValue(2), CultureInfo.InvariantCulture);
+            var type = reader.GetString(0);
+            byType[type] = byType.GetValueOrDefault(type) + count;
+            byStatus[Enum.Parse<AgentStatus>(reader.GetString(1))] += count;
+            total += count;
+        }
+
+        return new AgentCounts(total, byStatus, byType);
+    }
+
+    public async Task<IReadOnlyList<string>> CapabilitiesAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = Command(connection, null, DistinctCapabilitiesSql);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var capabilities = new List<string>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            capabilities.Add(reader.GetString(0));
+        }
+
+        // Sorted the same way on both databases, whatever the collation.
+        capabilities.Sort(StringComparer.Ordinal);
+        return capabilities;
+    }
+
+    public async Task<IReadOnlyList<AgentSummary>> CandidatesAsync(IReadOnlyList<string> capabilities, int limit, CancellationToken cancellationToken = default)
+    {
+        var required = AgentRules.Capabilities(capabilities, "capabilities", requireOne: false);
+        if (limit < 1)
+        {
+            return [];
+        }
+
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = Command(connection, null, "");
+        var capable = CapabilityJoins(command, required);
+        AddParameter(command, "limit", Math.Min(limit, AgentRules.MaxPageSize));
+        command.CommandText = $"""
+            SELECT {SummaryColumns} FROM noorg_agents AS a {capable}
+             WHERE {AcceptsWork} AND a.active_tasks < a.max_concurrent
+             ORDER BY CAST(a.active_tasks AS REAL) / a.max_concurrent, a.active_tasks, a.agent_id
+             LIMIT @limit
+            """;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await ReadSummariesAsync(reader, cancellationToken);
+    }
+
+    public async Task<(int Capable, int Accepting)> CapabilityCoverageAsync(IReadOnlyList<string> capabilities, CancellationToken cancellationToken = default)
+    {
+        var required = AgentRules.Capabilities(capabilities, "capabilities", requireOne: false);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = Command(connection, null, "");
+        var capable = CapabilityJoins(command, required);
+        command.CommandText = $"""
+            SELECT COUNT(*), COALESCE(SUM(CASE WHEN {AcceptsWork} THEN 1 ELSE 0 END), 0)
+              FROM noorg_agents AS a {capable}
+            """;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return (Convert.ToInt32(reader.GetValue(0), CultureInfo.InvariantCulture), Convert.ToInt32(reader.GetValue(1), CultureInfo.InvariantCulture));
+    }
+
+    private bool IsPostgres => database.Dialect == StorageDialect.Postgres;
+
+    // SQLite: BEGIN IMMEDIATE, so two writers queue for the lock instead of failing on its upgrade.
+    private IsolationLevel WriteIsolation => IsPostgres ? IsolationLevel.ReadCommitted : IsolationLevel.Serializable;
+
+    /// <summary>
+    /// Joins that keep only agents (alias a) with every one of the distinct capabilities; adds their parameters.
+    /// The key is (capability, agent_id), so each join matches at most one row per agent.
+    /// </summary>
+    private static string CapabilityJoins(DbCommand command, IReadOnlyList<string> capabilities)
+    {
+        var names = Parameters(command, capabilities, "cap");
+        var joins = new StringBuilder();
+        for (var i = 0; i < names.Count; i++)
+        {
+            var alias = "c" + i.ToString(CultureInfo.InvariantCulture);
+            joins.Append(CultureInfo.InvariantCulture,
+                $" JOIN noorg_agent_capabilities AS {alias} ON {alias}.agent_id = a.agent_id AND {alias}.capability = {names[i]}");
+        }
+
+        return joins.ToString();
+    }
+
+    private static List<string> Parameters(DbCommand command, IReadOnlyList<string> values, string prefix)
+    {
+        var names = new List<string>(values.Count);
+        for (var i = 0; i < values.Count; i++)
+        {
+            var name = prefix + i.ToString(CultureInfo.InvariantCulture);
+            AddParameter(command, name, values[i]);
+            names.Add("@" + name);
+        }
+
+        return names;
+    }
+
+    private static async Task<List<AgentSummary>> ReadSummariesAsync(DbDataReader reader, CancellationToken cancellationToken)
+    {
+        var items = new List<AgentSummary>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            items.Add(new AgentSummary(
+                reader.GetString(0),
+                reader.GetString(1),
+                reader.GetString(2),
+                Enum.Parse<AgentStatus>(reader.GetString(3)),
+                JsonSerializer.Deserialize<List<string>>(reader.GetString(4)) ?? [],
+                Convert.ToInt32(reader.GetValue(5), CultureInfo.InvariantCulture),
+                Convert.ToInt32(reader.GetValue(6), CultureInfo.InvariantCulture),
+                await reader.IsDBNullAsync(7, cancellationToken) ? null : await reader.GetFieldValueAsync<DateTimeOffset>(7, cancellationToken)));
+        }
+
+        return items;
+    }
+
+    private async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = StorageConnections.Create(database.Dialect, database.ConnectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        return command;
+    }
+
+    private static void AddParameter(DbCommand command, string name, object? value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value ?? DBNull.Value;
+        command.Parameters.Add(parameter);
+    }
+}

@@ -1,0 +1,895 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using NoOrg.Configuration;
+using NoOrg.Grains.Agents;
+using NoOrg.Grains.Dispatch;
+using NoOrg.Grains.Errors;
+using NoOrg.Grains.Indexing;
+using Orleans.Configuration;
+
+namespace NoOrg.Grains.Tasks;
+
+/// <summary>
+/// One task and its lifecycle. Every change runs the same pipeline: validate, build the new state with its history
+/// entry, write it, project it into the task index, publish the event, then tell other grains (agents, dependents,
+/// the dispatcher). A failed validation or a refused agent changes nothing.
+/// </summary>
+public sealed partial class TaskGrain(
+    [PersistentState("task", StorageNames.Default)] IPersistentState<TaskGrainState> state,
+    ITaskIndex index,
+    NoOrgSettings settings,
+    TimeProvider clock,
+    IOptions<ReminderOptions> reminderOptions,
+    ILogger<TaskGrain> logger) : Grain, ITaskGrain, IRemindable
+{
+    /// <summary>One timeout reminder per attempt (<c>timeout-3</c>): a later attempt never reuses the name of one just removed.</summary>
+    internal const string TimeoutReminderPrefix = "timeout-";
+    internal const string DeadlineReminder = "deadline";
+    internal const int MaxDependencyDepth = 64;
+    private const int MaxHistoryPage = 1000;
+    private const string SystemActor = "system";
+
+    // Reminder due times above ~49 days are rejected by Orleans; a longer wait is re-armed when it fires.
+    private static readonly TimeSpan MaxReminderDue = TimeSpan.FromDays(30);
+    private static readonly TimeSpan ProjectionRetryPeriod = TimeSpan.FromSeconds(5);
+
+    // A timeout reminder may fire a hair before its due time (timer resolution); that counts as on time.
+    private static readonly TimeSpan ReminderTolerance = TimeSpan.FromMilliseconds(100);
+
+    private IGrainTimer? wakeUp;
+    private IGrainTimer? projectionRetry;
+
+    private string Id => this.GetPrimaryKeyString();
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (state.State.Task is { } task)
+        {
+            // Heals the index after a crash between the state write and the projection (a no-op when it is current).
+            await ProjectAsync(task);
+            ScheduleWakeUp(task);
+        }
+    }
+
+    public Task<TaskSnapshot?> GetAsync() => Task.FromResult(state.State.Task);
+
+    public async Task<TaskSnapshot> CreateAsync(TaskSpec spec, string actor)
+    {
+        if (spec is null)
+        {
+            throw new ValidationException($"Task {Id} cannot be created: spec: required.");
+        }
+
+        var hash = TaskSpecRules.Hash(spec);
+        if (state.State.Task is { } existing)
+        {
+            return state.State.SpecHash == hash
+                ? existing
+                : throw new ConflictException(
+                    $"Task {Id} already exists with a different spec: a repeated create must send the same spec, or use another idempotency key.");
+        }
+
+        var now = Now();
+        var problems = TaskSpecRules.Problems(spec, settings.Tasks, now);
+        if (TaskSpecRules.TextProblem("actor", actor) is { } actorProblem)
+        {
+            problems.Add(actorProblem);
+        }
+
+        var dependsOn = (spec.DependsOn ?? []).Distinct(StringComparer.Ordinal).ToArray();
+        if (dependsOn.Contains(Id, StringComparer.Ordinal))
+        {
+            problems.Add($"dependsOn: a task cannot depend on itself ({Id})");
+        }
+
+        if (spec.ParentId == Id)
+        {
+            problems.Add($"parentId: a task cannot be its own parent ({Id})");
+        }
+
+        ThrowIfAny(problems);
+        await CheckDependenciesAsync(dependsOn);
+        if (spec.ParentId is { } parentId && await GrainFactory.GetGrain<ITaskGrain>(parentId).GetAsync() is null)
+        {
+            throw Invalid($"parentId: task {parentId} does not exist");
+        }
+
+        if (spec.Deadline is { } deadline)
+        {
+            await ArmAsync(DeadlineReminder, deadline - now);
+        }
+
+        var waitingOn = await RegisterWithDependenciesAsync(dependsOn);
+        var task = new TaskSnapshot(
+            Id, spec, TaskState.Pending, AssignedTo: null, Attempt: 0, CreatedAt: now, UpdatedAt: now, StartedAt: null,
+            FinishedAt: null, NextAttemptAt: null, ResultJson: null, Error: null, ProcessingTime: null, waitingOn,
+            UnassignableReason: null, Version: 1);
+        var reason = waitingOn.Count == 0 ? null : $"waiting on {string.Join(", ", waitingOn)}";
+        return await ChangeAsync(null, task, Event(TaskAction.Created, TaskState.Pending, TaskState.Pending, actor, now, reason), hash);
+    }
+
+    public async Task<TaskSnapshot> UpdateAsync(TaskUpdate update, string actor)
+    {
+        var current = Require();
+        TaskTransition.Update.Ensure(current);
+        if (update is null)
+        {
+            throw Invalid("update: required");
+        }
+
+        var now = Now();
+        var problems = new List<string>();
+        if (update.Name is not null && (update.Name.Length is < 1 or > TaskSpecRules.MaxNameLength || string.IsNullOrWhiteSpace(update.Name)))
+        {
+            problems.Add($"name: must be 1 to {TaskSpecRules.MaxNameLength} characters and not blank (got {update.Name.Length})");
+        }
+
+        if (update.Description is { Length: > TaskSpecRules.MaxDescriptionLength })
+        {
+            problems.Add($"description: at most {TaskSpecRules.MaxDescriptionLength} characters (got {update.Description.Length})");
+        }
+
+        if (update.Deadline is { } deadline && TaskSpecRules.DeadlineProblem(deadline, now) is { } late)
+        {
+            problems.Add(late);
+        }
+
+        var spec = current.Spec;
+        var metadata = spec.Metadata ?? new Dictionary<string, string>();
+        if (update.Metadata is { Count: > 0 })
+        {
+            var merged = new Dictionary<string, string>(metadata, StringComparer.Ordinal);
+            foreach (var (key, value) in update.Metadata)
+            {
+                merged[key] = value;
+            }
+
+            problems.AddRange(TaskSpecRules.MetadataProblems(merged));
+            metadata = merged;
+        }
+
+        if (TaskSpecRules.TextProblem("actor", actor) is { } actorProblem)
+        {
+            problems.Add(actorProblem);
+        }
+
+        ThrowIfAny(problems);
+        var changed = new List<string>();
+        var next = spec with
+        {
+            Name = Changed(update.Name, spec.Name, "name", changed),
+            Description = Changed(update.Description, spec.Description, "description", changed),
+            Priority = update.Priority is { } p && p != spec.Priority ? Note(p, "priority", changed) : spec.Priority,
+            Deadline = update.Deadline is { } d && d != spec.Deadline ? Note<DateTimeOffset?>(d, "deadline", changed) : spec.Deadline,
+            Metadata = update.Metadata is { Count: > 0 } && !SameMetadata(metadata, spec.Metadata) ? Note(metadata, "metadata", changed) : spec.Metadata,
+        };
+        if (changed.Count == 0)
+        {
+            return current;
+        }
+
+        if (next.Deadline != spec.Deadline && next.Deadline is { } newDeadline)
+        {
+            await ArmAsync(DeadlineReminder, newDeadline - now);
+        }
+
+        var updated = Bump(current, now) with { Spec = next };
+        return await ChangeAsync(current, updated,
+            Event(TaskAction.Updated, current.State, current.State, actor, now, "changed " + string.Join(", ", changed)));
+    }
+
+    public async Task<TaskSnapshot> AssignAsync(string agentId, string actor)
+    {
+        var current = Require();
+        TaskTransition.Assign.Ensure(current);
+        if (current.WaitingOn.Count > 0)
+        {
+            throw new InvalidTransitionException(
+                $"Task {Id} is Pending but waiting on {string.Join(", ", current.WaitingOn)}: it can be assigned once they complete.");
+        }
+
+        ThrowIfAny(Problems(("agentId", agentId), ("actor", actor)));
+        await ReserveAsync(agentId, current);
+        var now = Now();
+        var next = Bump(current, now) with
+        {
+            State = TaskState.Assigned, AssignedTo = agentId, StartedAt = null, NextAttemptAt = null, UnassignableReason = null,
+        };
+        return await ChangeReservedAsync(agentId, current, next,
+            Event(TaskAction.Assigned, current.State, TaskState.Assigned, actor, now, toAgent: agentId));
+    }
+
+    public async Task<TaskSnapshot> ReassignAsync(string agentId, string reason, string actor)
+    {
+        var current = Require();
+        TaskTransition.Reassign.Ensure(current);
+        ThrowIfAny(Problems(("agentId", agentId), ("reason", reason), ("actor", actor)));
+        if (agentId == current.AssignedTo)
+        {
+            throw Invalid($"agentId: the task is already held by {agentId}; reassign needs another agent");
+        }
+
+        await ReserveAsync(agentId, current);
+        var now = Now();
+        var next = Bump(current, now) with { State = TaskState.Assigned, AssignedTo = agentId, StartedAt = null, UnassignableReason = null };
+        return await ChangeReservedAsync(agentId, current, next,
+            Event(TaskAction.Reassigned, current.State, TaskState.Assigned, actor, now, reason, current.AssignedTo, agentId));
+    }
+
+    public async Task<TaskSnapshot> UnassignAsync(string reason, string actor)
+    {
+        var current = Require();
+        TaskTransition.Unassign.Ensure(current);
+        ThrowIfAny(Problems(("reason", reason), ("actor", actor)));
+        var now = Now();
+        var next = Bump(current, now) with { State = TaskState.Pending, AssignedTo = null, StartedAt = null, NextAttemptAt = null };
+        return await ChangeAsync(current, next,
+            Event(TaskAction.Unassigned, current.State, TaskState.Pending, actor, now, reason, fromAgent: current.AssignedTo));
+    }
+
+    public async Task<TaskSnapshot> StartAsync(string agentId)
+    {
+        var current = Require();
+        ThrowIfAny(Problems(("agentId", agentId)));
+        TaskTransition.Start.Ensure(current);
+        TaskTransition.Start.EnsureHolder(current, agentId);
+        // The clock is read before arming, so the reminder never fires before StartedAt + Timeout.
+        var now = Now();
+        var attempt = current.Attempt + 1;
+        if (current.Spec.Timeout is { } timeout)
+        {
+            // Armed before the write: a reminder left by a failed write finds its attempt not running and removes itself.
+            await ArmAsync(TimeoutReminder(attempt), timeout);
+        }
+
+        var next = Bump(current, now) with { State = TaskState.Running, Attempt = attempt, StartedAt = now };
+        return await ChangeAsync(current, next,
+            Event(TaskAction.Started, current.State, TaskState.Running, agentId, now, $"attempt {attempt} of {current.Spec.MaxAttempts}", toAgent: agentId));
+    }
+
+    public async Task<TaskSnapshot> CompleteAsync(string agentId, string resultJson, TimeSpan? processingTime)
+    {
+        var current = Require();
+        if (current.State == TaskState.Completed && current.AssignedTo == agentId)
+        {
+            return current; // a repeated completion by the same agent: already done, nothing to record twice
+        }
+
+        ThrowIfAny(Problems(("agentId", agentId)));
+        TaskTransition.Complete.Ensure(current);
+        TaskTransition.Complete.EnsureHolder(current, agentId);
+        var problems = new List<string>();
+        if (TaskSpecRules.JsonProblem("resultJson", resultJson, settings.Tasks.MaxInputBytes) is { } resultProblem)
+        {
+            problems.Add(resultProblem);
+        }
+
+        if (processingTime < TimeSpan.Zero)
+        {
+            problems.Add($"processingTime: must be 0 or more when set (got {processingTime})");
+        }
+
+        ThrowIfAny(problems);
+        var now = Now();
+        var next = Bump(current, now) with
+        {
+            State = TaskState.Completed,
+            FinishedAt = now,
+            ResultJson = resultJson,
+            Error = null,
+            NextAttemptAt = null,
+            ProcessingTime = processingTime ?? (now - (current.StartedAt ?? now)),
+        };
+        return await ChangeAsync(current, next, Event(TaskAction.Completed, current.State, TaskState.Completed, agentId, now, fromAgent: agentId));
+    }
+
+    public async Task<TaskSnapshot> FailAsync(string agentId, string error)
+    {
+        var current = Require();
+        ThrowIfAny(Problems(("agentId", agentId)));
+        TaskTransition.Fail.Ensure(current);
+        TaskTransition.Fail.EnsureHolder(current, agentId);
+        if (string.IsNullOrWhiteSpace(error))
+        {
+            throw Invalid("error: required; say what went wrong");
+        }
+
+        var cause = error.Length > TaskSpecRules.MaxErrorLength ? error[..TaskSpecRules.MaxErrorLength] + "…" : error;
+        var (next, change) = RetryOrFail(current, Now(), TaskAction.Failed, cause, agentId);
+        return await ChangeAsync(current, next, change);
+    }
+
+    public async Task<TaskSnapshot> CancelAsync(string reason, string actor)
+    {
+        var current = Require();
+        TaskTransition.Cancel.Ensure(current);
+        ThrowIfAny(Problems(("reason", reason), ("actor", actor)));
+        var now = Now();
+        var next = Bump(current, now) with { State = TaskState.Cancelled, FinishedAt = now, NextAttemptAt = null };
+        return await ChangeAsync(current, next,
+            Event(TaskAction.Cancelled, current.State, TaskState.Cancelled, actor, now, reason, fromAgent: Holder(current)));
+    }
+
+    public Task<Page<TaskEvent>> GetHistoryAsync(int skip, int take)
+    {
+        Require();
+        if (skip < 0 || take is < 1 or > MaxHistoryPage)
+        {
+            throw Invalid($"skip must be 0 or more and take 1 to {MaxHistoryPage} (got skip {skip}, take {take})");
+        }
+
+        // Skip counts from the first entry ever; entries dropped by the history limit are passed over, and the
+        // page says where its items really start.
+        var kept = state.State.History;
+        var dropped = (int)(state.State.HistoryTotal - kept.Count);
+        var start = Math.Max(skip, dropped);
+        var items = kept.Skip(start - dropped).Take(take).ToArray();
+        return Task.FromResult(new Page<TaskEvent>(items, state.State.HistoryTotal, start));
+    }
+
+    public async Task<TaskState> AddDependentAsync(string dependentId)
+    {
+        var current = Require();
+        ThrowIfAny(Problems(("dependentId", dependentId)));
+        if (!current.IsTerminal && !state.State.Dependents.Contains(dependentId, StringComparer.Ordinal))
+        {
+            // Not a change of the task itself: no version, history or projection, only who to tell later.
+            var before = state.State;
+            state.State = before with { Dependents = [.. before.Dependents, dependentId] };
+            await WriteAsync(before);
+        }
+
+        return current.State;
+    }
+
+    public async Task DependencyFinishedAsync(string dependencyId, TaskState outcome)
+    {
+        if (state.State.Task is not { IsTerminal: false } current)
+        {
+            return; // unknown or already finished
+        }
+
+        var now = Now();
+        if (outcome == TaskState.Completed && current.WaitingOn.Contains(dependencyId, StringComparer.Ordinal))
+        {
+            var next = Bump(current, now) with { WaitingOn = [.. current.WaitingOn.Where(d => d != dependencyId)] };
+            await ChangeAsync(current, next,
+                Event(TaskAction.DependencySatisfied, current.State, current.State, SystemActor, now, $"dependency {dependencyId} completed"));
+        }
+        else if (outcome is TaskState.Failed or TaskState.Cancelled
+            && (current.Spec.DependsOn ?? []).Contains(dependencyId, StringComparer.Ordinal))
+        {
+            var error = outcome == TaskState.Failed ? $"dependency {dependencyId} failed" : $"dependency {dependencyId} was cancelled";
+            var next = Bump(current, now) with { State = TaskState.Failed, FinishedAt = now, Error = error, NextAttemptAt = null };
+            await ChangeAsync(current, next,
+                Event(TaskAction.Failed, current.State, TaskState.Failed, SystemActor, now, error, fromAgent: Holder(current)));
+        }
+    }
+
+    public async Task AgentLostAsync(string agentId, string reason)
+    {
+        if (state.State.Task is not { State: TaskState.Assigned or TaskState.Running } current || current.AssignedTo != agentId)
+        {
+            return; // the agent's view is stale: it no longer holds this task
+        }
+
+        var now = Now();
+        var cause = $"agent {agentId} lost: {reason}";
+        TaskSnapshot next;
+        TaskEvent change;
+        if (current.State == TaskState.Assigned)
+        {
+            // The work never started, so no attempt was spent: straight back to the queue.
+            next = Bump(current, now) with { State = TaskState.Pending, AssignedTo = null, StartedAt = null, NextAttemptAt = null, Error = cause };
+            change = Event(TaskAction.AgentLost, current.State, TaskState.Pending, SystemActor, now, cause + "; not started, back to pending", agentId);
+        }
+        else
+        {
+            (next, change) = RetryOrFail(current, now, TaskAction.AgentLost, cause, SystemActor);
+        }
+
+        await ChangeAsync(current, next, change);
+    }
+
+    public async Task NoteUnassignableAsync(string reason)
+    {
+        if (state.State.Task is not { State: TaskState.Pending } current || string.IsNullOrWhiteSpace(reason) || current.UnassignableReason == reason)
+        {
+            return; // dispatch repeats itself every pass: only a new reason is worth a write
+        }
+
+        var now = Now();
+        var next = Bump(current, now) with { UnassignableReason = reason };
+        await ChangeAsync(current, next, Event(TaskAction.Unassignable, current.State, current.State, "dispatcher", now, reason));
+    }
+
+    public async Task<bool> PurgeAsync()
+    {
+        if (state.State.Task is not { } current)
+        {
+            // Nothing stored: make sure no index row outlives the state (a purge interrupted before its removal).
+            await index.RemoveAsync(Id);
+            return false;
+        }
+
+        if (!current.IsTerminal)
+        {
+            return false;
+        }
+
+        await DisarmAsync(TimeoutReminder(current.Attempt), current.Spec.Timeout is not null);
+        await DisarmAsync(DeadlineReminder, current.Spec.Deadline is not null);
+        await state.ClearStateAsync();
+        await index.RemoveAsync(Id);
+        DeactivateOnIdle();
+        return true;
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (state.State.Task is not { } current)
+        {
+            await DisarmAsync(reminderName);
+            return;
+        }
+
+        if (reminderName == DeadlineReminder)
+        {
+            await EnforceDeadlineAsync(current);
+        }
+        else if (reminderName.StartsWith(TimeoutReminderPrefix, StringComparison.Ordinal)
+            && int.TryParse(reminderName.AsSpan(TimeoutReminderPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var attempt))
+        {
+            await TimeOutAsync(current, attempt);
+        }
+        else
+        {
+            await DisarmAsync(reminderName);
+        }
+    }
+
+    private async Task TimeOutAsync(TaskSnapshot current, int attempt)
+    {
+        if (current is not { State: TaskState.Running, StartedAt: { } started, Spec.Timeout: { } timeout } || current.Attempt != attempt)
+        {
+            await DisarmAsync(TimeoutReminder(attempt)); // that attempt is over
+            return;
+        }
+
+        var now = Now();
+        if (now + ReminderTolerance < started + timeout)
+        {
+            return; // early: the reminder's period brings it back
+        }
+
+        var (next, change) = RetryOrFail(current, now, TaskAction.TimedOut, $"timed out after {Seconds(timeout)}", SystemActor);
+        await ChangeAsync(current, next, change);
+    }
+
+    private async Task EnforceDeadlineAsync(TaskSnapshot current)
+    {
+        if (current.IsTerminal || current.Spec.Deadline is not { } deadline)
+        {
+            await DisarmAsync(DeadlineReminder);
+            return;
+        }
+
+        var now = Now();
+        if (now < deadline)
+        {
+            await ArmAsync(DeadlineReminder, deadline - now); // moved later by an update, or longer than one reminder wait
+            return;
+        }
+
+        var error = $"deadline exceeded at {deadline:O}";
+        var next = Bump(current, now) with { State = TaskState.Failed, FinishedAt = now, Error = error, NextAttemptAt = null };
+        await ChangeAsync(current, next, Event(TaskAction.DeadlineExceeded, current.State, TaskState.Failed, SystemActor, now, error, Holder(current)));
+    }
+
+    /// <summary>A failed attempt: back to pending after the back-off while attempts remain, otherwise failed for good.</summary>
+    private (TaskSnapshot Next, TaskEvent Change) RetryOrFail(TaskSnapshot current, DateTimeOffset now, TaskAction cause, string error, string actor)
+    {
+        var attempt = current.Attempt;
+        var max = current.Spec.MaxAttempts;
+        if (attempt < max)
+        {
+            var delay = RetryPolicy.Delay(current.Spec.RetryBackoff, Math.Max(1, attempt));
+            DateTimeOffset? at = delay > TimeSpan.Zero ? now + delay : null;
+            var retry = Bump(current, now) with { State = TaskState.Pending, AssignedTo = null, StartedAt = null, NextAttemptAt = at, Error = error };
+            var when = at is { } t ? $"next attempt at {t:O} (after {Seconds(delay)})" : "next attempt now";
+            var action = cause == TaskAction.Failed ? TaskAction.RetryScheduled : cause;
+            return (retry, Event(action, current.State, TaskState.Pending, actor, now, $"{error}; attempt {attempt} of {max} failed, {when}", current.AssignedTo));
+        }
+
+        var failed = Bump(current, now) with { State = TaskState.Failed, FinishedAt = now, Error = error, NextAttemptAt = null };
+        return (failed, Event(cause, current.State, TaskState.Failed, actor, now, $"{error}; no attempts left ({attempt} of {max})", current.AssignedTo));
+    }
+
+    private async Task CheckDependenciesAsync(IReadOnlyList<string> dependsOn)
+    {
+        if (dependsOn.Count == 0)
+        {
+            return;
+        }
+
+        var found = await LoadAsync(dependsOn);
+        var missing = dependsOn.Where(d => found[d] is null).ToArray();
+        if (missing.Length > 0)
+        {
+            throw Invalid($"dependsOn: unknown task(s) {string.Join(", ", missing)}; every dependency must exist first");
+        }
+
+        // Walk the graph upwards through the grains; reaching this task again would close a cycle.
+        var visited = new HashSet<string>(dependsOn, StringComparer.Ordinal);
+        var level = found.Values.Select(t => t!).ToArray();
+        for (var depth = 1; level.Length > 0; depth++)
+        {
+            var upstream = level.SelectMany(t => t.Spec.DependsOn ?? []).Distinct(StringComparer.Ordinal).ToArray();
+            if (upstream.Contains(Id, StringComparer.Ordinal))
+            {
+                var via = level.First(t => (t.Spec.DependsOn ?? []).Contains(Id, StringComparer.Ordinal)).Id;
+                throw Invalid($"dependsOn: depending on these tasks would close a cycle ({via} already depends on {Id}, directly or through others)");
+            }
+
+            var next = upstream.Where(visited.Add).ToArray();
+            if (next.Length > 0 && depth >= MaxDependencyDepth)
+            {
+                throw Invalid($"dependsOn: the dependency chain is deeper than {MaxDependencyDepth} levels");
+            }
+
+            level = [.. (await LoadAsync(next)).Values.OfType<TaskSnapshot>()];
+        }
+
+        var finished = found.Values.Where(t => t!.State is TaskState.Failed or TaskState.Cancelled).Select(t => $"{t!.Id} ({t.State})").ToArray();
+        if (finished.Length > 0)
+        {
+            throw Invalid($"dependsOn: {string.Join(", ", finished)} can never complete");
+        }
+    }
+
+    private async Task<Dictionary<string, TaskSnapshot?>> LoadAsync(IReadOnlyList<string> ids)
+    {
+        var snapshots = await Task.WhenAll(ids.Select(id => GrainFactory.GetGrain<ITaskGrain>(id).GetAsync()));
+        return ids.Zip(snapshots).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal);
+    }
+
+    /// <summary>Tells each dependency about this task before it exists, so no completion can slip by unnoticed.</summary>
+    private async Task<IReadOnlyList<string>> RegisterWithDependenciesAsync(IReadOnlyList<string> dependsOn)
+    {
+        if (dependsOn.Count == 0)
+        {
+            return [];
+        }
+
+        var states = new TaskState[dependsOn.Count];
+        try
+        {
+            states = await Task.WhenAll(dependsOn.Select(d => GrainFactory.GetGrain<ITaskGrain>(d).AddDependentAsync(Id)));
+        }
+        catch (NotFoundException e)
+        {
+            throw new ValidationException($"Task {Id} cannot be created: dependsOn: {e.Message}", e);
+        }
+
+        var finished = dependsOn.Zip(states).Where(p => p.Second is TaskState.Failed or TaskState.Cancelled).Select(p => $"{p.First} ({p.Second})").ToArray();
+        if (finished.Length > 0)
+        {
+            throw Invalid($"dependsOn: {string.Join(", ", finished)} can never complete");
+        }
+
+        return [.. dependsOn.Zip(states).Where(p => p.Second != TaskState.Completed).Select(p => p.First)];
+    }
+
+    private async Task ReserveAsync(string agentId, TaskSnapshot current)
+    {
+        var taken = await GrainFactory.GetGrain<IAgentGrain>(agentId).TryReserveAsync(Id, current.Spec.RequiredCapabilities ?? []);
+        if (!taken)
+        {
+            throw new ConflictException(
+                $"agent {agentId} cannot take task {Id}: not registered, not accepting work, missing capabilities or at capacity");
+        }
+    }
+
+    /// <summary>Like <see cref="ChangeAsync"/>, but gives the agent's reservation back if the change cannot be stored.</summary>
+    private async Task<TaskSnapshot> ChangeReservedAsync(string agentId, TaskSnapshot current, TaskSnapshot next, TaskEvent change)
+    {
+        try
+        {
+            await WriteChangeAsync(next, change, null);
+        }
+        catch
+        {
+            await ReleaseAsync(agentId);
+            throw;
+        }
+
+        await FollowUpAsync(current, next, change);
+        return next;
+    }
+
+    /// <summary>The change pipeline: write, project, publish, then the effects on other grains.</summary>
+    private async Task<TaskSnapshot> ChangeAsync(TaskSnapshot? current, TaskSnapshot next, TaskEvent change, string? specHash = null)
+    {
+        await WriteChangeAsync(next, change, specHash);
+        await FollowUpAsync(current, next, change);
+        return next;
+    }
+
+    private async Task WriteChangeAsync(TaskSnapshot next, TaskEvent change, string? specHash)
+    {
+        var before = state.State;
+        var limit = settings.Tasks.HistoryLimit;
+        TaskEvent[] history = [.. before.History.Skip(Math.Max(0, before.History.Count - limit + 1)), change];
+        state.State = before with
+        {
+            Task = next, History = history, HistoryTotal = before.HistoryTotal + 1, SpecHash = specHash ?? before.SpecHash,
+        };
+        await WriteAsync(before);
+    }
+
+    private async Task WriteAsync(TaskGrainState before)
+    {
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            // Nothing changed: forget the attempt, and reload from storage next time in case the ETag is stale.
+            state.State = before;
+            DeactivateOnIdle();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Whenever a task leaves an agent (finished, unassigned, reassigned, timed out, or the agent was lost) that
+    /// agent is told to release it; releasing is idempotent on the agent, and the agent grain is reentrant, so an
+    /// agent that reported its own loss is not deadlocked by the call back.
+    /// </summary>
+    private async Task FollowUpAsync(TaskSnapshot? before, TaskSnapshot after, TaskEvent change)
+    {
+        await ProjectAsync(after);
+        await PublishAsync(change);
+
+        var holderBefore = before is null ? null : Holder(before);
+        var holderAfter = Holder(after);
+        if (holderAfter is not null && holderAfter != holderBefore)
+        {
+            await DeliverAsync(holderAfter, after);
+        }
+
+        if (holderBefore is not null && holderBefore != holderAfter)
+        {
+            await ReleaseAsync(holderBefore);
+        }
+
+        if (before?.State == TaskState.Running && after.State != TaskState.Running)
+        {
+            await DisarmAsync(TimeoutReminder(before.Attempt), after.Spec.Timeout is not null);
+        }
+
+        if (after.IsTerminal)
+        {
+            await DisarmAsync(DeadlineReminder, after.Spec.Deadline is not null);
+            await NotifyDependentsAsync(after.State);
+        }
+
+        ScheduleWakeUp(after);
+        var now = Now();
+        if (after.IsReady(now) && before?.IsReady(now) != true)
+        {
+            await KickDispatcherAsync();
+        }
+    }
+
+    private async Task ProjectAsync(TaskSnapshot task)
+    {
+        try
+        {
+            await index.ProjectAsync(task);
+            projectionRetry?.Dispose();
+            projectionRetry = null;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The change itself is durable; the index catches up from here (or from the next activation).
+            LogProjectionFailed(logger, e, Id, task.Version);
+            projectionRetry ??= this.RegisterGrainTimer(
+                _ => state.State.Task is { } latest ? ProjectAsync(latest) : Task.CompletedTask,
+                new GrainTimerCreationOptions(ProjectionRetryPeriod, ProjectionRetryPeriod) { KeepAlive = true });
+        }
+    }
+
+    private async Task PublishAsync(TaskEvent change)
+    {
+        try
+        {
+            var streams = this.GetStreamProvider(NoOrgStreams.Provider);
+            await streams.GetStream<TaskEvent>(NoOrgStreams.TaskStream(Id)).OnNextAsync(change);
+            await streams.GetStream<TaskEvent>(NoOrgStreams.AllTasksStream).OnNextAsync(change);
+        }
+        catch (Exception e)
+        {
+            LogPublishFailed(logger, e, Id, change.Sequence);
+        }
+    }
+
+    private async Task DeliverAsync(string agentId, TaskSnapshot task)
+    {
+        try
+        {
+            await GrainFactory.GetGrain<IAgentGrain>(agentId).DeliverAsync(task);
+        }
+        catch (Exception e)
+        {
+            LogAgentCallFailed(logger, e, Id, "deliver to", agentId);
+        }
+    }
+
+    private async Task ReleaseAsync(string agentId)
+    {
+        try
+        {
+            await GrainFactory.GetGrain<IAgentGrain>(agentId).ReleaseAsync(Id);
+        }
+        catch (Exception e)
+        {
+            LogAgentCallFailed(logger, e, Id, "release from", agentId);
+        }
+    }
+
+    private async Task NotifyDependentsAsync(TaskState outcome)
+    {
+        await Task.WhenAll(state.State.Dependents.Select(async dependent =>
+        {
+            // A lost notice would leave the dependent waiting for good: try a few times before giving up loudly.
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await GrainFactory.GetGrain<ITaskGrain>(dependent).DependencyFinishedAsync(Id, outcome);
+                    return;
+                }
+                catch (Exception e) when (attempt < 3)
+                {
+                    LogDependentRetry(logger, e, Id, dependent, attempt);
+                    await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt));
+                }
+                catch (Exception e)
+                {
+                    LogDependentLost(logger, e, Id, dependent);
+                    return;
+                }
+            }
+        }));
+    }
+
+    private async Task KickDispatcherAsync()
+    {
+        try
+        {
+            await GrainFactory.GetGrain<IDispatcherGrain>(IDispatcherGrain.Key).KickAsync();
+        }
+        catch (Exception e)
+        {
+            LogKickFailed(logger, e, Id);
+        }
+    }
+
+    /// <summary>
+    /// A pending task waiting out its back-off wakes the dispatcher when the wait is over. A timer is enough: after a
+    /// silo loss the dispatcher's own periodic sweep finds the task.
+    /// </summary>
+    private void ScheduleWakeUp(TaskSnapshot task)
+    {
+        wakeUp?.Dispose();
+        wakeUp = null;
+        if (task is { State: TaskState.Pending, WaitingOn.Count: 0, NextAttemptAt: { } at })
+        {
+            var due = at - clock.GetUtcNow();
+            wakeUp = this.RegisterGrainTimer(
+                _ => KickDispatcherAsync(),
+                new GrainTimerCreationOptions(due > TimeSpan.Zero ? due : TimeSpan.Zero, Timeout.InfiniteTimeSpan) { KeepAlive = true });
+        }
+    }
+
+    private static string TimeoutReminder(int attempt) => TimeoutReminderPrefix + attempt.ToString(CultureInfo.InvariantCulture);
+
+    private async Task ArmAsync(string reminder, TimeSpan due)
+    {
+        var wait = due < TimeSpan.Zero ? TimeSpan.Zero : due > MaxReminderDue ? MaxReminderDue : due;
+        var minimum = reminderOptions.Value.MinimumReminderPeriod;
+        var period = minimum > TimeSpan.FromMinutes(1) ? minimum : TimeSpan.FromMinutes(1);
+        await this.RegisterOrUpdateReminder(reminder, wait, period);
+    }
+
+    private async Task DisarmAsync(string reminder, bool mayExist = true)
+    {
+        if (!mayExist)
+        {
+            return;
+        }
+
+        try
+        {
+            if (await this.GetReminder(reminder) is { } registered)
+            {
+                await this.UnregisterReminder(registered);
+            }
+        }
+        catch (Exception e)
+        {
+            // A reminder left behind finds nothing to do when it fires, and removes itself then.
+            LogDisarmFailed(logger, e, Id, reminder);
+        }
+    }
+
+    private TaskSnapshot Require() =>
+        state.State.Task ?? throw new NotFoundException($"Task {Id} does not exist (never created, or removed by retention).");
+
+    private TaskEvent Event(
+        TaskAction action, TaskState from, TaskState to, string actor, DateTimeOffset at, string? reason = null,
+        string? fromAgent = null, string? toAgent = null) =>
+        new(Id, state.State.HistoryTotal + 1, at, action, from, to, actor, reason, fromAgent, toAgent);
+
+    private static TaskSnapshot Bump(TaskSnapshot task, DateTimeOffset now) => task with { Version = task.Version + 1, UpdatedAt = now };
+
+    private static string? Holder(TaskSnapshot task) => task.State is TaskState.Assigned or TaskState.Running ? task.AssignedTo : null;
+
+    /// <summary>The clock, to the microsecond: what the databases keep, so the index and the state agree exactly.</summary>
+    private DateTimeOffset Now()
+    {
+        var now = clock.GetUtcNow();
+        return new DateTimeOffset(now.UtcTicks - (now.UtcTicks % 10), TimeSpan.Zero);
+    }
+
+    private static string Seconds(TimeSpan span) => span.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + "s";
+
+    private static List<string> Problems(params (string Field, string? Value)[] required) =>
+        [.. required.Select(r => TaskSpecRules.TextProblem(r.Field, r.Value)).OfType<string>()];
+
+    private void ThrowIfAny(List<string> problems)
+    {
+        if (problems.Count > 0)
+        {
+            throw new ValidationException($"Task {Id}: {string.Join("; ", problems)}.");
+        }
+    }
+
+    private ValidationException Invalid(string problem) => new($"Task {Id}: {problem}.");
+
+    private static T Note<T>(T value, string field, List<string> changed)
+    {
+        changed.Add(field);
+        return value;
+    }
+
+    private static string Changed(string? update, string current, string field, List<string> changed) =>
+        update is not null && update != current ? Note(update, field, changed) : current;
+
+    private static bool SameMetadata(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string>? b) =>
+        b is not null && a.Count == b.Count && a.All(p => b.TryGetValue(p.Key, out var v) && v == p.Value);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId} version {Version} is stored but not yet in the task index; retrying")]
+    private static partial void LogProjectionFailed(ILogger logger, Exception exception, string taskId, long version);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId}: event {Sequence} could not be published")]
+    private static partial void LogPublishFailed(ILogger logger, Exception exception, string taskId, long sequence);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId}: could not {What} agent {AgentId}")]
+    private static partial void LogAgentCallFailed(ILogger logger, Exception exception, string taskId, string what, string agentId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Task {TaskId}: telling dependent {Dependent} failed (attempt {Attempt}); retrying")]
+    private static partial void LogDependentRetry(ILogger logger, Exception exception, string taskId, string dependent, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Task {TaskId}: dependent {Dependent} could not be told that this task finished; it keeps waiting until told")]
+    private static partial void LogDependentLost(ILogger logger, Exception exception, string taskId, string dependent);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId}: could not wake the dispatcher; its periodic sweep will find the task")]
+    private static partial void LogKickFailed(ILogger logger, Exception exception, string taskId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId}: reminder {Reminder} could not be removed")]
+    private static partial void LogDisarmFailed(ILogger logger, Exception exception, string taskId, string reminder);
+}

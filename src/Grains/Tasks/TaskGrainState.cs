@@ -1,0 +1,21 @@
+namespace NoOrg.Grains.Tasks;
+
+/// <summary>What a task grain stores: the task itself, what it was created from, who waits on it, and its history.</summary>
+[GenerateSerializer, Alias("noorg.tasks.task-state")]
+public sealed record TaskGrainState
+{
+    /// <summary>Null until the task is created (and again after it is purged).</summary>
+    [Id(0)] public TaskSnapshot? Task { get; init; }
+
+    /// <summary>SHA-256 of the spec the task was created with: a repeated create is recognised by it.</summary>
+    [Id(1)] public string SpecHash { get; init; } = "";
+
+    /// <summary>Tasks that depend on this one; each is told when this one finishes.</summary>
+    [Id(2)] public IReadOnlyList<string> Dependents { get; init; } = [];
+
+    /// <summary>The newest entries, oldest first, at most <c>NOORG_TASKS_HISTORY_LIMIT</c>.</summary>
+    [Id(3)] public IReadOnlyList<TaskEvent> History { get; init; } = [];
+
+    /// <summary>Entries ever recorded, including those dropped; the last entry's sequence number.</summary>
+    [Id(4)] public long HistoryTotal { get; init; }
+}

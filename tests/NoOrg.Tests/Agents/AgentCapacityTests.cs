@@ -1,0 +1,218 @@
+using NoOrg.Grains.Agents;
+using NoOrg.Grains.Tasks;
+using NoOrg.Tests.Cluster;
+using NoOrg.Tests.Infrastructure;
+
+namespace NoOrg.Tests.Agents;
+
+/// <summary>Reservations, releases, workers and hand-backs: what task grains and workers rely on, on SQLite and PostgreSQL.</summary>
+public abstract class AgentCapacityTests(ClusterFixture fixture)
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    [SkippableFact]
+    public async Task Reserve_records_the_task_once()
+    {
+        Skip.If(fixture.Cluster is null, ClusterDatabases.SkipReason(fixture.Provider));
+        await using var agents = new TestAgents(fixture.Client);
+        var (_, agent) = await agents.RegisterAsync(TestAgents.Registration(["a", "b"], maxConcurrentTasks: 3));
+
+        Assert.True(await agent.TryReserveAsync("t1", ["a"]));
+        Assert.True(await agent.TryReserveAsync("t1", ["a"]));
+
+        var snapshot = (await agent.GetAsync())!;
+        Assert.Equal(["t1"], snapshot.ActiveTaskIds);
+        var history = await agent.GetHistoryAsync(0, 10);
+        Assert.Equal(2, history.Total);
+        Assert.Equal((AgentEventKind.TaskAssigned, "t1"), (history.Items[0].Kind, history.Items[0].TaskId));
+    }
+
+    [SkippableFact]
+    public async Task Agent_is_busy_at_its_limit_and_available_again_after_a_release()
+    {
+        Skip.If(fixture.Cluster is null, ClusterDatabases.SkipReason(fixture.Provider));
+        await using var agents = new TestAgents(fixture.Client);
+        var (_, agent) = await agents.RegisterAsync(TestAgents.Registration(["a"], maxConcurrentTasks: 2));
+
+        Assert.True(await agent.TryReserveAsync("t1", ["a"]));
+        Assert.Equal(AgentStatus.Available, (await agent.GetAsync())!.Status);
+        Assert.True(await agent.TryReserveAsync("t2", ["a"]));
+        var full = (await agent.GetAsync())!;
+        Assert.False(await agent.TryReserveAsync("t3", ["a"]));
+
+        await agent.ReleaseAsync("t1");
+        await agent.ReleaseAsync("t1"); // not held any more: nothing happens
+        var freed = (await agent.GetAsync())!;
+
+        Assert.Equal(AgentStatus.Busy, full.Status);
+        Assert.Equal(["t1", "t2"], full.ActiveTaskIds);
+        Assert.Equal(AgentStatus.Available, freed.Status);
+        Assert.Equal(["t2"], freed.ActiveTaskIds);
+        Assert.True(await agent.TryReserveAsync("t3", ["a"]));
+        var kinds = (await agent.GetHistoryAsync(0, 100)).Items.Select(e => e.Kind).Reverse();
+        Assert.Equal(
+            [AgentEventKind.Registered, AgentEventKind.TaskAssigned, AgentEventKind.TaskAssigned, AgentEventKind.StatusChanged,
+             AgentEventKind.TaskReleased, AgentEventKind.StatusChanged, AgentEventKind.TaskAssigned, AgentEventKind.StatusChanged],
+            kinds);
+    }
+
+    [SkippableFact]
+    public async Task Reserve_needs_every_required_capability()
+    {
+        Skip.If(fixture.Cluster is null, ClusterDatabases.SkipReason(fixture.Provider));
+        await using var agents = new TestAgents(fixture.Client);
+        var (_, agent) = await agents.RegisterAsync(TestAgents.Registration(["a", "b"]));
+
+        Assert.False(await agent.TryReserveAsync("t1", ["a", "c"]));
+        Assert.False(await agent.TryReserveAsync("t1", ["A"])); // capabilities are compared exactly
+        Assert.True(await agent.TryReserveAsync("t1", ["b", "a"]));
+        Assert.True(await agent.TryReserveAsync("t2", []));
+    }
+
+    [SkippableFact]
+    public async Task Draining_agent_keeps_its_tasks_and_refuses_new_ones()
+    {
+        Skip.If(fixture.Cluster is null, ClusterDatabases.SkipReason(fixture.Provider));
+        await using var agents = new TestAgents(fixture.Client);
+        var (_, agent) = await agents.RegisterAsync(TestAgents.Registration(["a"], maxConcurrentTasks: 5));
+        await agent.TryReserveAsync("t1", ["a"]);
+
+        var draining = await agent.SetStatusAsync(AgentStatus.Draining, "deploying");
+
+        Assert.Equal(["t1"], draining.ActiveTaskIds);
+        Assert.False(await agent.TryReserveAsync("t2", ["a"]));
+        Assert.True(await agent.TryReserveAsync("t1", ["a"])); // it does hold this one
+        await agent.ReleaseAsync("t1");
+        var drained = (await agent.GetAsync())!;
+        Assert.Equal(AgentStatus.Draining, drained.Status);
+        Assert.Empty(drained.ActiveTaskIds);
+
+        await agent.SetStatusAsync(AgentStatus.Error, "broken");
+        Assert.False(await agent.TryReserveAsync("t3", ["a"]));
+    }
+
+    [SkippableFact]
+    public async Task Connected_worker_receives_delivered_tasks_and_revocations()
+    {
+        Skip.If(fixture.Cluster is null, ClusterDatabases.SkipReason(fixture.Provider));
+        await using var agents = new TestAgents(fixture.Client);
+        var (id, agent) = await agents.RegisterAsync(TestAgents.Registration(["a"]));
+        var worker = new RecordingAgentWorker();
+        var reference = fixture.Client.CreateObjectReference<IAgentWorker>(worker);
+        try
+        {
+            var resumed = await agent.ConnectAsync(reference);
+            Assert.Empty(resumed);
+            Assert.NotNull((await agent.GetAsync())!.LastHeartbeatAt);
+
+            await agent.DeliverAsync(Snapshot("not-held", id)); // not reserved here: ignored
+            Assert.True(await agent.TryReserveAsync("t1", ["a"]));
+            await agent.DeliverAsync(Snapshot("t1", id));
+
+            var delivered = await Eventually.ReturnsAsync(() => Task.FromResult(worker.Assigned.ToArray()), a => a.Length > 0, Patience, "the worker to receive t1");
+            Assert.Equal("t1", Assert.Single(delivered).Id);
+
+            await agent.UnregisterAsync("replaced");
+            var revoked = await Eventually.ReturnsAsync(() => Task.FromResult(worker.Revoked.ToArray()), r => r.Length > 0, Patience, "the worker to hear t1 is revoked");
+            Assert.Equal("t1", Assert.Single(revoked).TaskId);
+            Assert.Contains("agent unregistered: replaced", revoked[0].Reason, StringComparison.Ordinal);
+        }
+        finally
+        {
+            fixture.Client.DeleteObjectReference<IAgentWorker>(reference);
+        }
+    }
+
+    [SkippableFact]
+    public async Task Connect_is_a_heartbeat_and_needs_a_registered_agent()
+    {
+        Skip.If(fixture.Cluster is null, ClusterDatabases.SkipReason(fixture.Provider));
+        await using var agents = new TestAgents(fixture.Client);
+        var (_, agent) = await agents.RegisterAsync(TestAgents.Registration(["a"]));
+        var (_, stranger) = agents.New();
+        var worker = new RecordingAgentWorker();
+        var reference = fixture.Client.CreateObjectReference<IAgentWorker>(worker);
+        try
+        {
+            await agent.SetStatusAsync(AgentStatus.Offline, "lost contact");
+            await agent.ConnectAsync(reference);
+            await agent.DisconnectAsync(reference);
+
+            var snapshot = (await agent.GetAsync())!;
+            Assert.Equal(AgentStatus.Available, snapshot.Status);
+            Assert.NotNull(snapshot.LastHeartbeatAt);
+            var details = (await agent.GetHistoryAsync(0, 3)).Items.Select(e => e.Detail).ToList();
+            Assert.Equal("worker disconnected", details[0]);
+            Assert.Contains("heartbeat", details[1], StringComparison.Ordinal);
+            Assert.Equal("worker connected", details[2]);
+            await Assert.ThrowsAsync<Grains.Errors.NotFoundException>(() => stranger.ConnectAsync(reference));
+        }
+        finally
+        {
+            fixture.Client.DeleteObjectReference<IAgentWorker>(reference);
+        }
+    }
+
+    [SkippableFact]
+    public async Task Reconnecting_worker_gets_the_tasks_its_agent_holds()
+    {
+        Skip.If(fixture.Cluster is null, ClusterDatabases.SkipReason(fixture.Provider));
+        await using var agents = new TestAgents(fixture.Client);
+        var capability = TestAgents.NewCapability("resume");
+        var (id, agent) = await agents.RegisterAsync(TestAgents.Registration([capability]));
+        var task = await CreateAssignedTaskAsync(capability, id);
+        var worker = new RecordingAgentWorker();
+        var reference = fixture.Client.CreateObjectReference<IAgentWorker>(worker);
+        try
+        {
+            var held = await agent.ConnectAsync(reference);
+
+            var resumed = Assert.Single(held);
+            Assert.Equal((task, TaskState.Assigned, id), (resumed.Id, resumed.State, resumed.AssignedTo));
+        }
+        finally
+        {
+            fixture.Client.DeleteObjectReference<IAgentWorker>(reference);
+        }
+    }
+
+    [SkippableFact]
+    public async Task Unregister_hands_held_tasks_back()
+    {
+        Skip.If(fixture.Cluster is null, ClusterDatabases.SkipReason(fixture.Provider));
+        await using var agents = new TestAgents(fixture.Client);
+        var capability = TestAgents.NewCapability("hand-back");
+        var (id, agent) = await agents.RegisterAsync(TestAgents.Registration([capability]));
+        var taskId = await CreateAssignedTaskAsync(capability, id);
+        Assert.Equal([taskId], (await agent.GetAsync())!.ActiveTaskIds);
+
+        await agent.UnregisterAsync("decommissioned");
+
+        var task = fixture.Client.GetGrain<ITaskGrain>(taskId);
+        var handedBack = await Eventually.ReturnsAsync(task.GetAsync, t => t!.AssignedTo is null, Patience, "the task to be handed back");
+        Assert.Equal(TaskState.Pending, handedBack!.State);
+        var lost = (await task.GetHistoryAsync(0, 100)).Items.Single(e => e.Action == TaskAction.AgentLost);
+        Assert.Equal(id, lost.FromAgent);
+        Assert.Contains("agent unregistered: decommissioned", lost.Reason, StringComparison.Ordinal);
+    }
+
+    private async Task<string> CreateAssignedTaskAsync(string capability, string agentId)
+    {
+        var task = await TestAgents.CreateTaskAsync(fixture.Client, capability);
+        await TestAgents.AssignAsync(task, agentId);
+        return task.GetPrimaryKeyString();
+    }
+
+    private static TaskSnapshot Snapshot(string taskId, string agentId)
+    {
+        var now = DateTimeOffset.UtcNow;
+        return new TaskSnapshot(taskId, new TaskSpec("delivered", "test"), TaskState.Assigned, agentId, 1, now, now,
+            null, null, null, null, null, null, [], null, 1);
+    }
+}
+
+[Collection(SqliteCluster.Name)]
+public sealed class SqliteAgentCapacityTests(SqliteClusterFixture fixture) : AgentCapacityTests(fixture);
+
+[Collection(PostgresCluster.Name)]
+public sealed class PostgresAgentCapacityTests(PostgresClusterFixture fixture) : AgentCapacityTests(fixture);

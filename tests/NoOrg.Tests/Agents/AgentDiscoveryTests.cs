@@ -1,0 +1,245 @@
+using NoOrg.Grains.Agents;
+using NoOrg.Grains.Errors;
+using NoOrg.Grains.Indexing;
+using NoOrg.Storage;
+using NoOrg.Tests.Cluster;
+using NoOrg.Tests.Infrastructure;
+
+namespace NoOrg.Tests.Agents;
+
+/// <summary>The registry: discovery from the index that agent grains keep current, on SQLite and PostgreSQL.</summary>
+public abstract class AgentDiscoveryTests(ClusterFixture fixture)
+{
+    private IAgentRegistryGrain Registry => fixture.Client.GetGrain<IAgentRegistryGrain>(0);
+
+    /// <summary>The index the silos write, read directly: the dispatcher's view.</summary>
+    private SqlAgentIndex Index => new(new IndexDatabase(fixture.Provider.ToDialect(), fixture.Properties["NOORG_STORAGE_CONNECTION_STRING"]));
+
+    [SkippableFact]
+    public async Task Find_matches_every_capability_of_the_set_and_the_type_and_status()
+    {
+        Skip.If(fixture.Cluster is null, ClusterDatabases.SkipReason(fixture.Provider));
+        await using var agents = new TestAgents(fixture.Client);
+        var (x, y, z) = (TestAgents.NewCapability("x"), TestAgents.NewCapability("y"), TestAgents.NewCapability("z"));
+        var (typeA, typeB) = ($"type-{Guid.NewGuid():N}", $"type-{Guid.NewGuid():N}");
+        var (a, _) = await agents.RegisterAsync(TestAgents.Registration([x, y], type: typeA));
+        var (b, _) = await agents.RegisterAsync(TestAgents.Registration([x], type: typeA));
+        var (c, _) = await agents.RegisterAsync(TestAgents.Registration([z, y, x], type: typeB));
+        var (d, draining) = await agents.RegisterAsync(TestAgents.Registration([x, y], type: typeA));
+        await draining.SetStatusAsync(AgentStatus.Draining, "update");
+
+        var xy = await Registry.FindAsync(new AgentQuery([y, x]));
+        var xyAvailable = await Registry.FindAsync(new AgentQuery([x, y], Status: AgentStatus.Available));
+        var xOfTypeB = await Registry.FindAsync(new AgentQuery([x], Type: typeB));
+        var ofTypeA = await Registry.FindAsync(new AgentQuery(Type: typeA));
+        var none = await Registry.FindAsync(new AgentQuery([x, TestAgents.NewCapability("nobody")]));
+
+        Assert.Equal(Sorted(a, c, d), xy.Items.Select(s => s.Id));
+        Assert.Equal(3, xy.Total);
+        Assert.Equal(Sorted(a, c), xyAvailable.Items.Select(s => s.Id));
+        Assert.Equal([c], xOfTypeB.Items.Select(s => s.Id));
+        Assert.Equal(Sorted(a, b, d), ofTypeA.Items.Select(s => s.Id));
+        Assert.Empty(none.Items);
+        Assert.Equal(0, none.Total);
+
+        var summary = xOfTypeB.Items[0];
+        Assert.Equal([z, y, x], summary.Capabilities);
+        Assert.Equal((typeB, AgentStatus.Available, 0, 2), (summary.Type, summary.Status, summary.ActiveTasks, summary.MaxConcurrentTasks));
+    }
+
+    [SkippableFact]
+    public async Task Find_pages_through_the_matches()
+    {
+        Skip.If(fixture.Cluster is null, ClusterDatabases.SkipReason(fixture.Provider));
+        await using var agents = new TestAgents(fixture.Client);
+        var capability = TestAgents.NewCapability("paged");
+        var ids = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            ids.Add((await agents.RegisterAsync(TestAgents.Registration([capability]))).Id);
+        }
+
+        var first = await Registry.FindAsync(new AgentQuery([capability], Take: 2));
+        var last = await Registry.FindAsync(new AgentQuery([capability], Skip: 4, Take: 2));
+
+        Assert.Equal(ids.Order(StringComparer.Ordinal).Take(2), first.Items.Select(s => s.Id));
+        Assert.Equal((5L, true), (first.Total, first.HasMore));
+        Assert.Equal(ids.Order(StringComparer.Ordinal).Skip(4), last.Items.Select(s => s.Id));
+        Assert.False(last.HasMore);
+        await Assert.ThrowsAsync<ValidationException>(() => Registry.FindAsync(new AgentQuery([capability], Take: 0)));
+        await Assert.ThrowsAsync<ValidationException>(() => Registry.FindAsync(new AgentQuery([" "])));
+    }
+
+    [SkippableFact]
+    public async Task Index_follows_every_change_of_an_agent()
+    {
+        Skip.If(fixture.Cluster is null, ClusterDatabases.SkipReason(fixture.Provider));
+        await using var agents = new TestAgents(fixture.Client);
+        var (before, after) = (TestAgents.NewCapability("before"), TestAgents.NewCapability("after"));
+        var (id, agent) = await agents.RegisterAsync(TestAgents.Registration([before], maxConcurrentTasks: 1));
+
+        await agent.TryReserveAsync("t1", []);
+        var busy = Assert.Single((await Registry.FindAsync(new AgentQuery([before]))).Items);
+        await agent.UpdateAsync(new AgentUpdate(Capabilities: [after], MaxConcurrentTasks: 2));
+        var moved = (await Registry.FindAsync(new AgentQuery([before]))).Total;
+        var updated = Assert.Single((await Registry.FindAsync(new AgentQuery([after]))).Items);
+        await agent.UnregisterAsync("done");
+        var gone = (await Registry.FindAsync(new AgentQuery([after]))).Total;
+
+        Assert.Equal((id, AgentStatus.Busy, 1), (busy.Id, busy.Status, busy.ActiveTasks));
+        Assert.Equal(0, moved);
+        Assert.Equal((AgentStatus.Available, 1, 2), (updated.Status, updated.ActiveTasks, updated.MaxConcurrentTasks));
+        Assert.Equal(0, gone);
+    }
+
+    [SkippableFact]
+    public async Task Counts_are_by_status_and_type()
+    {
+        Skip.If(fixture.Cluster is null, ClusterDatabases.SkipReason(fixture.Provider));
+        await using var agents = new TestAgents(fixture.Client);
+        var type = $"counted-{Guid.NewGuid():N}";
+        await agents.RegisterAsync(TestAgents.Registration(["a"], type: type));
+        await agents.RegisterAsync(TestAgents.Registration(["a"], type: type));
+        var (_, draining) = await agents.RegisterAsync(TestAgents.Registration(["a"], type: type));
+        await draining.SetStatusAsync(AgentStatus.Draining, "soon gone");
+
+        var counts = await Registry.CountAsync();
+
+        Assert.Equal(3, counts.ByType[type]);
+        Assert.True(counts.ByStatus[AgentStatus.Draining] >= 1);
+        Assert.True(counts.ByStatus[AgentStatus.Available] >= 2);
+        Assert.Equal(counts.Total, counts.ByStatus.Values.Sum());
+        Assert.Equal(counts.Total, counts.ByType.Values.Sum());
+        Assert.Equal(Enum.GetValues<AgentStatus>().Order(), counts.ByStatus.Keys.Order());
+    }
+
+    [SkippableFact]
+    public async Task Capabilities_lists_every_offered_capability_once_sorted()
+    {
+        Skip.If(fixture.Cluster is null, ClusterDatabases.SkipReason(fixture.Provider));
+        await using var agents = new TestAgents(fixture.Client);
+        var (b, a) = ("zz-b-" + Guid.NewGuid().ToString("N"), "zz-a-" + Guid.NewGuid().ToString("N"));
+        await agents.RegisterAsync(TestAgents.Registration([b, a]));
+        await agents.RegisterAsync(TestAgents.Registration([a]));
+
+        var all = await Registry.CapabilitiesAsync();
+
+        Assert.Equal(1, all.Count(c => c == a));
+        Assert.Contains(b, all);
+        Assert.Equal(all.Order(StringComparer.Ordinal), all);
+        Assert.Equal(all.Distinct(), all);
+    }
+
+    [SkippableFact]
+    public async Task Candidates_accept_work_have_room_and_come_least_loaded_first()
+    {
+        Skip.If(fixture.Cluster is null, ClusterDatabases.SkipReason(fixture.Provider));
+        await using var agents = new TestAgents(fixture.Client);
+        var (x, y) = (TestAgents.NewCapability("x"), TestAgents.NewCapability("y"));
+        var (quarter, quarterAgent) = await agents.RegisterAsync(TestAgents.Registration([x, y], maxConcurrentTasks: 4));
+        var (idle, _) = await agents.RegisterAsync(TestAgents.Registration([x, y], maxConcurrentTasks: 2));
+        var (half, halfAgent) = await agents.RegisterAsync(TestAgents.Registration([x, y], maxConcurrentTasks: 2));
+        var (_, fullAgent) = await agents.RegisterAsync(TestAgents.Registration([x, y], maxConcurrentTasks: 1));
+        var (_, drainingAgent) = await agents.RegisterAsync(TestAgents.Registration([x, y], maxConcurrentTasks: 8));
+        await agents.RegisterAsync(TestAgents.Registration([x], maxConcurrentTasks: 8));
+        await quarterAgent.TryReserveAsync("t1", []);
+        await halfAgent.TryReserveAsync("t2", []);
+        await fullAgent.TryReserveAsync("t3", []);
+        await drainingAgent.SetStatusAsync(AgentStatus.Draining, "not now");
+
+        var candidates = await Index.CandidatesAsync([y, x], 10);
+        var top = await Index.CandidatesAsync([x, y], 2);
+        var coverage = await Index.CapabilityCoverageAsync([x, y]);
+
+        Assert.Equal([idle, quarter, half], candidates.Select(c => c.Id));
+        Assert.Equal([idle, quarter], top.Select(c => c.Id));
+        Assert.Equal((5, 4), coverage);
+        Assert.Equal((0, 0), await Index.CapabilityCoverageAsync([TestAgents.NewCapability("nobody")]));
+    }
+
+    [SkippableFact]
+    public async Task Projection_keeps_the_newest_version()
+    {
+        Skip.If(fixture.Cluster is null, ClusterDatabases.SkipReason(fixture.Provider));
+        var capability = TestAgents.NewCapability("versioned");
+        var id = $"projected-{Guid.NewGuid():N}";
+        var now = DateTimeOffset.UtcNow;
+        var v2 = new AgentSnapshot(id, TestAgents.Registration([capability], name: "second"), AgentStatus.Available, null, [], now, now, now, 2);
+        var index = Index;
+        try
+        {
+            await index.ProjectAsync(v2);
+            await index.ProjectAsync(v2 with { Registration = v2.Registration with { Name = "first", Capabilities = ["stale"] }, Version = 1 });
+            await index.ProjectAsync(v2 with { Registration = v2.Registration with { Name = "repeat" } });
+
+            var found = Assert.Single((await index.FindAsync(new AgentQuery([capability]))).Items);
+            Assert.Equal("second", found.Name);
+            Assert.Equal([capability], found.Capabilities);
+            Assert.Equal(now.ToUnixTimeMilliseconds(), found.LastHeartbeatAt!.Value.ToUnixTimeMilliseconds());
+        }
+        finally
+        {
+            await index.RemoveAsync(id);
+        }
+
+        Assert.Equal(0, (await index.FindAsync(new AgentQuery([capability]))).Total);
+    }
+
+    [SkippableFact]
+    public async Task Registry_answers_after_a_full_cluster_restart()
+    {
+        var created = await ClusterDatabases.CreateAsync(fixture.Provider);
+        Skip.If(created is null, ClusterDatabases.SkipReason(fixture.Provider));
+        var (database, provider, connectionString) = created.Value;
+        await using var _ = database;
+        var properties = NoOrgTestCluster.SettingsFor(provider, connectionString);
+        var capability = TestAgents.NewCapability("durable");
+        var ids = new List<string>();
+
+        var first = await NoOrgTestCluster.StartAsync(properties);
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                var id = $"agent-{Guid.NewGuid():N}";
+                ids.Add(id);
+                await first.Client.GetGrain<IAgentGrain>(id).RegisterAsync(TestAgents.Registration([capability], maxConcurrentTasks: 2));
+            }
+
+            await first.Client.GetGrain<IAgentGrain>(ids[0]).TryReserveAsync("t1", [capability]);
+        }
+        finally
+        {
+            await first.StopAllSilosAsync();
+            await first.DisposeAsync();
+        }
+
+        var second = await NoOrgTestCluster.StartAsync(properties);
+        try
+        {
+            var registry = second.Client.GetGrain<IAgentRegistryGrain>(0);
+            var found = await registry.FindAsync(new AgentQuery([capability]));
+            var counts = await registry.CountAsync();
+
+            Assert.Equal(ids.Order(StringComparer.Ordinal), found.Items.Select(s => s.Id));
+            Assert.Equal(1, found.Items.Single(s => s.Id == ids[0]).ActiveTasks);
+            Assert.Equal(3, counts.Total);
+            Assert.Equal([capability], await registry.CapabilitiesAsync());
+            var agent = await second.Client.GetGrain<IAgentGrain>(ids[0]).GetAsync();
+            Assert.Equal(["t1"], agent!.ActiveTaskIds);
+        }
+        finally
+        {
+            await second.StopAllSilosAsync();
+            await second.DisposeAsync();
+        }
+    }
+
+    private static IEnumerable<string> Sorted(params string[] ids) => ids.Order(StringComparer.Ordinal);
+}
+
+[Collection(SqliteCluster.Name)]
+public sealed class SqliteAgentDiscoveryTests(SqliteClusterFixture fixture) : AgentDiscoveryTests(fixture);
+
+[Collection(PostgresCluster.Name)]
+public sealed class PostgresAgentDiscoveryTests(PostgresClusterFixture fixture) : AgentDiscoveryTests(fixture);

@@ -1,0 +1,172 @@
+using NoOrg.Client.Tasks;
+using NoOrg.Grains.Agents;
+using NoOrg.Grains.Dispatch;
+using NoOrg.Grains.Tasks;
+using NoOrg.Tests.Cluster;
+using NoOrg.Tests.Infrastructure;
+using NoOrg.Tests.Workers;
+
+namespace NoOrg.Tests.Dispatch;
+
+/// <summary>Dispatch order and limits, with real agents and tasks in the shared two-silo clusters.</summary>
+public abstract class DispatchTests(ClusterFixture fixture)
+{
+    private IClusterClient Client => fixture.Client;
+
+    private static string Unique(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..24];
+
+    private Task<TaskSnapshot> CreateAsync(string capability, TaskPriority priority = TaskPriority.Medium, IReadOnlyList<string>? dependsOn = null) =>
+        Client.CreateTaskAsync(new TaskSpec(Unique("task"), "echo", Priority: priority, RequiredCapabilities: [capability], DependsOn: dependsOn), "test");
+
+    private Task<TaskSnapshot?> GetAsync(string id) => Client.GetGrain<ITaskGrain>(id).GetAsync();
+
+    private Task<AgentSnapshot> RegisterAsync(string id, string capability, int max) =>
+        Client.GetGrain<IAgentGrain>(id).RegisterAsync(new AgentRegistration(id, "test", "", [capability], max, new Dictionary<string, string>()));
+
+    private async Task<string> NextAssignedAsync(string agentId)
+    {
+        var agent = await Eventually.ReturnsAsync(() => Client.GetGrain<IAgentGrain>(agentId).GetAsync(), a => a!.ActiveTaskIds.Count > 0,
+            TimeSpan.FromSeconds(30), $"agent {agentId} to receive a task");
+        return Assert.Single(agent!.ActiveTaskIds);
+    }
+
+    private async Task FinishAsync(string agentId, string taskId)
+    {
+        var task = Client.GetGrain<ITaskGrain>(taskId);
+        await task.StartAsync(agentId);
+        await task.CompleteAsync(agentId, "null", TimeSpan.FromMilliseconds(1));
+    }
+
+    [SkippableFact]
+    public async Task Ready_tasks_go_critical_first_then_by_priority_and_first_come_within_a_priority()
+    {
+        Skip.If(fixture.Cluster is null, ClusterDatabases.SkipReason(fixture.Provider));
+        var capability = Unique("cap");
+        var low = await CreateAsync(capability, TaskPriority.Low);
+        var firstHigh = await CreateAsync(capability, TaskPriority.High);
+        var medium = await CreateAsync(capability, TaskPriority.Medium);
+        var secondHigh = await CreateAsync(capability, TaskPriority.High);
+        var critical = await CreateAsync(capability, TaskPriority.Critical);
+        var agentId = Unique("agent");
+        await RegisterAsync(agentId, capability, max: 1);
+
+        var order = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            var next = await NextAssignedAsync(agentId);
+            order.Add(next);
+            await FinishAsync(agentId, next);
+        }
+
+        string[] expected = [critical.Id, firstHigh.Id, secondHigh.Id, medium.Id, low.Id];
+        if (!expected.SequenceEqual(order))
+        {
+            var histories = new List<string>();
+            foreach (var id in expected)
+            {
+                var h = await Client.GetGrain<ITaskGrain>(id).GetHistoryAsync(0, 100);
+                histories.Add(id + ": " + string.Join(" | ", h.Items.Select(e => $"{e.At:HH:mm:ss.fff} {e.Action} {e.Actor} {e.Reason}")));
+            }
+
+            Assert.Fail($"order {string.Join(",", order.Select(o => Array.IndexOf(expected, o)))}\n{string.Join("\n", histories)}");
+        }
+    }
+
+    [SkippableFact]
+    public async Task An_agent_never_holds_more_than_its_limit_and_the_rest_say_why()
+    {
+        Skip.If(fixture.Cluster is null, ClusterDatabases.SkipReason(fixture.Provider));
+        var capability = Unique("cap");
+        var agentId = Unique("agent");
+        await RegisterAsync(agentId, capability, max: 2);
+        var tasks = new List<TaskSnapshot>();
+        for (var i = 0; i < 4; i++)
+        {
+            tasks.Add(await CreateAsync(capability));
+        }
+
+        await Client.GetGrain<IDispatcherGrain>(IDispatcherGrain.Key).DispatchNowAsync();
+        var states = await Eventually.ReturnsAsync(
+            async () => await Task.WhenAll(tasks.Select(t => GetAsync(t.Id))),
+            s => s.Count(t => t!.State == TaskState.Assigned) == 2 && s.Count(t => t!.UnassignableReason is not null) == 2,
+            TimeSpan.FromSeconds(30), "two assigned and two unassignable");
+
+        Assert.All(states.Where(t => t!.State == TaskState.Pending), t => Assert.Contains("at capacity", t!.UnassignableReason, StringComparison.Ordinal));
+        Assert.Equal(2, (await Client.GetGrain<IAgentGrain>(agentId).GetAsync())!.ActiveTaskIds.Count);
+    }
+
+    [SkippableFact]
+    public async Task The_least_loaded_capable_agent_gets_the_next_task()
+    {
+        Skip.If(fixture.Cluster is null, ClusterDatabases.SkipReason(fixture.Provider));
+        var capability = Unique("cap");
+        var first = Unique("agent");
+        var second = Unique("agent");
+        await RegisterAsync(first, capability, max: 4);
+        await RegisterAsync(second, capability, max: 4);
+
+        var a = await CreateAsync(capability);
+        var b = await CreateAsync(capability);
+
+        var holders = await Eventually.ReturnsAsync(
+            async () => (await Task.WhenAll(GetAsync(a.Id), GetAsync(b.Id))).Select(t => t!.AssignedTo).ToArray(),
+            h => h.All(x => x is not null), TimeSpan.FromSeconds(30), "both tasks assigned");
+        Assert.Equal(2, holders.Distinct().Count());
+    }
+
+    [SkippableFact]
+    public async Task A_task_nobody_can_take_says_no_agent_has_the_capabilities()
+    {
+        Skip.If(fixture.Cluster is null, ClusterDatabases.SkipReason(fixture.Provider));
+        var task = await CreateAsync(Unique("nobody-has"));
+
+        await Client.GetGrain<IDispatcherGrain>(IDispatcherGrain.Key).DispatchNowAsync();
+
+        var seen = await Eventually.ReturnsAsync(() => GetAsync(task.Id), t => t!.UnassignableReason is not null, TimeSpan.FromSeconds(30), "a reason");
+        Assert.Contains("no registered agent has", seen!.UnassignableReason, StringComparison.Ordinal);
+        Assert.Equal(TaskState.Pending, seen.State);
+    }
+
+    [SkippableFact]
+    public async Task A_dependent_task_is_dispatched_only_after_its_dependency_completes()
+    {
+        Skip.If(fixture.Cluster is null, ClusterDatabases.SkipReason(fixture.Provider));
+        var capability = Unique("cap");
+        var agentId = Unique("agent");
+        var first = await CreateAsync(capability);
+        var second = await CreateAsync(capability, dependsOn: [first.Id]);
+        await RegisterAsync(agentId, capability, max: 5);
+
+        Assert.Equal(first.Id, await NextAssignedAsync(agentId));
+        await Client.GetGrain<IDispatcherGrain>(IDispatcherGrain.Key).DispatchNowAsync();
+        Assert.Equal(TaskState.Pending, (await GetAsync(second.Id))!.State);
+
+        await FinishAsync(agentId, first.Id);
+
+        await Eventually.ReturnsAsync(() => GetAsync(second.Id), t => t!.State == TaskState.Assigned, TimeSpan.FromSeconds(30), "the dependent to be assigned");
+    }
+
+    [SkippableFact]
+    public async Task A_worker_runs_its_tasks_and_the_history_shows_every_step()
+    {
+        Skip.If(fixture.Cluster is null, ClusterDatabases.SkipReason(fixture.Provider));
+        var capability = Unique("cap");
+        await using var worker = await TestWorker.StartAsync(Client, Unique("worker"), [capability], maxConcurrent: 2);
+        var task = await Client.CreateTaskAsync(new TaskSpec("greet", "echo", InputJson: "{\"hello\":\"world\"}", RequiredCapabilities: [capability]), "test");
+
+        var done = await Eventually.ReturnsAsync(() => GetAsync(task.Id), t => t!.IsTerminal, TimeSpan.FromSeconds(30), "the worker to finish the task");
+
+        Assert.Equal(TaskState.Completed, done!.State);
+        Assert.Equal("{\"hello\":\"world\"}", done.ResultJson?.Replace(" ", "", StringComparison.Ordinal));
+        var history = await Client.GetGrain<ITaskGrain>(task.Id).GetHistoryAsync(0, 100);
+        Assert.Equal([TaskAction.Created, TaskAction.Assigned, TaskAction.Started, TaskAction.Completed],
+            history.Items.Select(e => e.Action).Where(a => a != TaskAction.Unassignable));
+        Assert.Equal(worker.AgentId, history.Items.Single(e => e.Action == TaskAction.Assigned).ToAgent);
+    }
+}
+
+[Collection(SqliteCluster.Name)]
+public sealed class SqliteDispatchTests(SqliteClusterFixture fixture) : DispatchTests(fixture);
+
+[Collection(PostgresCluster.Name)]
+public sealed class PostgresDispatchTests(PostgresClusterFixture fixture) : DispatchTests(fixture);

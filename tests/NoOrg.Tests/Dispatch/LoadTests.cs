@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using NoOrg.Client.Tasks;
+using NoOrg.Configuration;
+using NoOrg.Grains.Tasks;
+using NoOrg.Tests.Cluster;
+using NoOrg.Tests.Infrastructure;
+using NoOrg.Tests.Workers;
+using Orleans.TestingHost;
+using Xunit.Abstractions;
+
+namespace NoOrg.Tests.Dispatch;
+
+/// <summary>
+/// 1,000 tasks through 20 workers on a PostgreSQL two-silo cluster: every task completes exactly once and no
+/// agent runs more than its limit; the same with a silo killed mid-run.
+/// </summary>
+[Collection(PostgresCluster.Name)]
+public sealed class LoadTests(ITestOutputHelper output)
+{
+    private const int Tasks = 1000;
+    private const int Workers = 20;
+    private const int PerWorker = 3;
+
+    [SkippableFact]
+    public Task Thousand_tasks_through_twenty_workers_complete_exactly_once_within_limits() => RunAsync(killSiloMidRun: false);
+
+    [SkippableFact]
+    public Task Thousand_tasks_survive_a_silo_killed_mid_run_and_none_completes_twice() => RunAsync(killSiloMidRun: true);
+
+    private async Task RunAsync(bool killSiloMidRun)
+    {
+        var created = await ClusterDatabases.CreateAsync(StorageProvider.Postgres);
+        Skip.If(created is null, ClusterDatabases.SkipReason(StorageProvider.Postgres));
+        await using var database = created.Value.Database;
+        var properties = NoOrgTestCluster.SettingsFor(StorageProvider.Postgres, created.Value.ConnectionString);
+        properties["NOORG_AGENTS_HEARTBEAT_TIMEOUT_SECONDS"] = "5";
+        var cluster = await NoOrgTestCluster.StartAsync(properties);
+        var workers = new List<TestWorker>();
+        try
+        {
+            var capability = "load-" + Guid.NewGuid().ToString("N")[..8];
+            for (var i = 0; i < Workers; i++)
+            {
+                workers.Add(await TestWorker.StartAsync(cluster.Client, $"{capability}-w{i:D2}", [capability], PerWorker));
+            }
+
+            var clock = Stopwatch.StartNew();
+            var ids = new List<string>(Tasks);
+            foreach (var batch in Enumerable.Range(0, Tasks).Chunk(50))
+            {
+                var made = await Task.WhenAll(batch.Select(i => cluster.Client.CreateTaskAsync(
+                    new TaskSpec($"load {i}", "echo", InputJson: $"{{\"n\":{i}}}", RequiredCapabilities: [capability], MaxAttempts: 5,
+                        RetryBackoff: TimeSpan.FromMilliseconds(200)), "load-test")));
+                ids.AddRange(made.Select(t => t.Id));
+            }
+
+            if (killSiloMidRun)
+            {
+                await Eventually.ReturnsAsync(() => Task.FromResult(workers.Sum(w => w.Service.Reported.Count)), n => n >= Tasks / 4,
+                    TimeSpan.FromMinutes(3), "a quarter of the tasks to complete");
+                await cluster.KillSiloAsync(cluster.SecondarySilos[0]);
+                output.WriteLine($"killed {cluster.SecondarySilos.Count} secondary silo after {clock.Elapsed.TotalSeconds:F1}s");
+            }
+
+            var maxHeld = 0;
+            var final = await Eventually.ReturnsAsync(
+                async () =>
+                {
+                    // Sample the agents' own view of their load while the run goes on.
+                    var agents = await Task.WhenAll(workers.Select(w => cluster.Client.GetGrain<NoOrg.Grains.Agents.IAgentGrain>(w.AgentId).GetAsync()));
+                    maxHeld = Math.Max(maxHeld, agents.Max(a => a?.ActiveTaskIds.Count ?? 0));
+                    return await Task.WhenAll(ids.Select(id => cluster.Client.GetGrain<ITaskGrain>(id).GetAsync()));
+                },
+                all => all.All(t => t is not null && t.IsTerminal), TimeSpan.FromMinutes(5), "every task to finish");
+            clock.Stop();
+
+            Assert.Equal(Tasks, final.Length);
+            Assert.All(final, t => Assert.Equal(TaskState.Completed, t!.State));
+            foreach (var id in ids.Take(killSiloMidRun ? Tasks : 100))
+            {
+                var history = await cluster.Client.GetGrain<ITaskGrain>(id).GetHistoryAsync(0, 1000);
+                Assert.Single(history.Items, e => e.Action == TaskAction.Completed);
+            }
+
+            var reported = workers.SelectMany(w => w.Service.Reported).ToList();
+            Assert.Equal(reported.Count, reported.Distinct().Count()); // no completion reported twice
+            Assert.All(workers, w => Assert.InRange(w.Handler.MaxConcurrent, 0, PerWorker));
+            Assert.InRange(maxHeld, 1, PerWorker);
+            var ran = workers.Sum(w => w.Handler.Ran.Count);
+            output.WriteLine($"{Tasks} tasks, {Workers} workers x {PerWorker}: all completed in {clock.Elapsed.TotalSeconds:F1}s; " +
+                $"handler runs {ran} (re-runs after the kill: {ran - Tasks}); max concurrency seen {workers.Max(w => w.Handler.MaxConcurrent)}, most tasks held by one agent {maxHeld}");
+        }
+        finally
+        {
+            foreach (var worker in workers)
+            {
+                await worker.DisposeAsync();
+            }
+
+            await StopAsync(cluster);
+        }
+    }
+
+    private static async Task StopAsync(TestCluster cluster)
+    {
+        await cluster.StopAllSilosAsync();
+        await cluster.DisposeAsync();
+    }
+}
