@@ -34,7 +34,8 @@ internal sealed class TransientErrorRetryFilter : IOutgoingGrainCallFilter
     }
 
     public static bool IsTransient(Exception? exception) => exception is
-        OrleansMessageRejectionException or TimeoutException or SiloUnavailableException or ConnectionFailedException;
+        OrleansMessageRejectionException or TimeoutException or SiloUnavailableException or ConnectionFailedException
+        or NoOrg.Grains.Errors.UnavailableException;
 
     public async Task Invoke(IOutgoingGrainCallContext context)
     {

@@ -12,6 +12,7 @@ public static class GrainServices
         services.AddSingleton(new IndexDatabase(dialect, connectionString));
         services.AddSingleton<ITaskIndex, SqlTaskIndex>();
         services.AddSingleton<IAgentIndex, SqlAgentIndex>();
+        services.AddSingleton<IIncomingGrainCallFilter, Errors.StorageErrorFilter>();
         return services;
     }
 }

@@ -61,3 +61,14 @@ public sealed class InvalidTransitionException : NoOrgException
 
     public InvalidTransitionException(string message, Exception innerException) : base(message, innerException) { }
 }
+
+/// <summary>A dependency (the database) could not answer; nothing was acknowledged, and the call may be retried.</summary>
+[GenerateSerializer, Alias("noorg.error.unavailable")]
+public sealed class UnavailableException : NoOrgException
+{
+    public UnavailableException() { }
+
+    public UnavailableException(string message) : base("unavailable", message) { }
+
+    public UnavailableException(string message, Exception innerException) : base(message, innerException) { }
+}

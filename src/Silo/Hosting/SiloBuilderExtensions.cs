@@ -66,7 +66,7 @@ public static class SiloBuilderExtensions
         }
 
         silo.AddStartupTask<SiloStartRecorder>();
-        silo.AddStartupTask<DispatchStarter>();
+        silo.AddStartupTask<BackgroundGrainsStarter>();
         return silo;
     }
 
