@@ -23,7 +23,7 @@ public sealed class SiloHostTests : IAsyncLifetime
         long startsBefore;
         await using (var silo = SiloProcess.Start(dataDirectory))
         {
-            await silo.WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
+            await silo.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
             using var http = new HttpClient { BaseAddress = silo.Http };
             Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri("/health/live", UriKind.Relative))).StatusCode);
             var dashboard = await http.GetStringAsync(new Uri("/dashboard/", UriKind.Relative));
@@ -38,7 +38,7 @@ public sealed class SiloHostTests : IAsyncLifetime
 
         await using (var silo = SiloProcess.Start(dataDirectory))
         {
-            await silo.WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
+            await silo.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
             // The history written by the first run is read back and extended by the second.
             var startsAfter = await Cluster.Eventually.ReturnsAsync(() => SiloStartsAsync(silo), s => s > startsBefore,
                 TimeSpan.FromSeconds(30), "the restarted silo to record its start");
@@ -55,7 +55,7 @@ public sealed class SiloHostTests : IAsyncLifetime
             ["NOORG_SECURITY_REQUIRE_AUTH"] = "true",
             ["NOORG_SECURITY_API_KEYS"] = key,
         });
-        await silo.WaitUntilReadyAsync(TimeSpan.FromSeconds(30));
+        await silo.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
         using var http = new HttpClient { BaseAddress = silo.Http };
 
         var anonymous = await http.GetAsync(new Uri("/dashboard/", UriKind.Relative));
