@@ -15,6 +15,22 @@ public static class StorageConnections
         _ => throw new ArgumentOutOfRangeException(nameof(dialect), dialect, "Unknown storage dialect."),
     };
 
+    /// <summary>A new, open connection; disposed again if opening fails.</summary>
+    public static async Task<DbConnection> OpenAsync(StorageDialect dialect, string connectionString, CancellationToken cancellationToken)
+    {
+        var connection = Create(dialect, connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
     /// <summary>Names the database for messages, without credentials.</summary>
     internal static string Describe(StorageDialect dialect, string connectionString)
     {

@@ -38,6 +38,10 @@ public interface IAgentGrain : IGrainWithStringKey
     /// <summary>The task left this agent (finished, failed, cancelled, unassigned).</summary>
     [Alias("release")] Task ReleaseAsync(string taskId);
 
+    /// <summary>The task was taken from this agent by someone else (cancelled, unassigned, reassigned, timed out):
+    /// released as by <see cref="ReleaseAsync"/>, and connected workers are told to stop working on it.</summary>
+    [Alias("revoke")] Task RevokeAsync(string taskId, string reason);
+
     /// <summary>Pushes an assigned task to the connected worker, if any.</summary>
     [Alias("deliver")] Task DeliverAsync(TaskSnapshot task);
 }

@@ -387,6 +387,12 @@ public sealed partial class AgentGrain(
         }
     }
 
+    public async Task RevokeAsync(string taskId, string reason)
+    {
+        await ReleaseAsync(taskId);
+        await Workers.Notify(w => w.TaskRevoked(taskId, reason));
+    }
+
     public Task DeliverAsync(TaskSnapshot task)
     {
         ArgumentNullException.ThrowIfNull(task);

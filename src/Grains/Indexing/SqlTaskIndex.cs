@@ -478,20 +478,8 @@ internal sealed class SqlTaskIndex(IndexDatabase database) : ITaskIndex
         return samples;
     }
 
-    private async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
-    {
-        var connection = StorageConnections.Create(database.Dialect, database.ConnectionString);
-        try
-        {
-            await connection.OpenAsync(cancellationToken);
-            return connection;
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
-        }
-    }
+    private Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
+        StorageConnections.OpenAsync(database.Dialect, database.ConnectionString, cancellationToken);
 
     /// <summary>
     /// PostgreSQL: read committed, rows locked by FOR UPDATE. SQLite: serializable, which Microsoft.Data.Sqlite
@@ -511,21 +499,10 @@ internal sealed class SqlTaskIndex(IndexDatabase database) : ITaskIndex
         : DateTimeOffset.ParseExact(reader.GetString(ordinal), SqliteTimeFormat, CultureInfo.InvariantCulture,
             DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
 
-    private static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql)
-    {
-        var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        return command;
-    }
+    private static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql) =>
+        connection.CreateCommand(transaction, sql);
 
-    private static void Add(DbCommand command, string name, object? value)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = value ?? DBNull.Value;
-        command.Parameters.Add(parameter);
-    }
+    private static void Add(DbCommand command, string name, object? value) => command.AddParameter(name, value);
 
     private sealed record StoredRow(TaskState State, TaskPriority Priority, string Type, long Version, DateTimeOffset CreatedAt);
 

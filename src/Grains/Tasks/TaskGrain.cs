@@ -662,7 +662,16 @@ public sealed partial class TaskGrain(
 
         if (holderBefore is not null && holderBefore != holderAfter)
         {
-            await ReleaseAsync(holderBefore);
+            // The holder finishing its own task releases it; anyone else taking it away revokes it, so the
+            // worker stops spending effort on a task whose result would be refused.
+            if (change.Actor == holderBefore)
+            {
+                await ReleaseAsync(holderBefore);
+            }
+            else
+            {
+                await RevokeAsync(holderBefore, $"{change.Action}: {change.Reason ?? "by " + change.Actor}");
+            }
         }
 
         if (before?.State == TaskState.Running && after.State != TaskState.Running)
@@ -737,6 +746,18 @@ public sealed partial class TaskGrain(
         catch (Exception e)
         {
             LogAgentCallFailed(logger, e, Id, "release from", agentId);
+        }
+    }
+
+    private async Task RevokeAsync(string agentId, string reason)
+    {
+        try
+        {
+            await GrainFactory.GetGrain<IAgentGrain>(agentId).RevokeAsync(Id, reason);
+        }
+        catch (Exception e)
+        {
+            LogAgentCallFailed(logger, e, Id, "revoke from", agentId);
         }
     }
 

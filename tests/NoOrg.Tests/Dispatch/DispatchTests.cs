@@ -147,6 +147,23 @@ public abstract class DispatchTests(ClusterFixture fixture)
     }
 
     [SkippableFact]
+    public async Task Cancelling_a_running_task_stops_the_workers_handler()
+    {
+        Skip.If(fixture.Cluster is null, ClusterDatabases.SkipReason(fixture.Provider));
+        var capability = Unique("cap");
+        await using var worker = await TestWorker.StartAsync(Client, Unique("worker"), [capability], maxConcurrent: 1, workTime: TimeSpan.FromMinutes(5));
+        var task = await CreateAsync(capability);
+        await Eventually.ReturnsAsync(() => GetAsync(task.Id), t => t!.State == TaskState.Running, TimeSpan.FromSeconds(30), "the worker to start the task");
+
+        await Client.GetGrain<ITaskGrain>(task.Id).CancelAsync("no longer needed", "test");
+
+        await Eventually.ReturnsAsync(() => Task.FromResult(worker.Handler.Cancelled.Contains(task.Id)), x => x, TimeSpan.FromSeconds(30),
+            "the handler's cancellation token to fire");
+        Assert.Equal(TaskState.Cancelled, (await GetAsync(task.Id))!.State);
+        Assert.Empty((await Client.GetGrain<IAgentGrain>(worker.AgentId).GetAsync())!.ActiveTaskIds);
+    }
+
+    [SkippableFact]
     public async Task A_worker_runs_its_tasks_and_the_history_shows_every_step()
     {
         Skip.If(fixture.Cluster is null, ClusterDatabases.SkipReason(fixture.Provider));

@@ -15,6 +15,9 @@ public sealed class RecordingHandler(TimeSpan workTime) : IAgentTaskHandler
 
     public ConcurrentBag<string> Ran { get; } = [];
 
+    /// <summary>Tasks whose cancellation token fired while the handler ran (revoked or shut down).</summary>
+    public ConcurrentBag<string> Cancelled { get; } = [];
+
     public int MaxConcurrent => Volatile.Read(ref maxRunning);
 
     public async Task<string> HandleAsync(TaskSnapshot task, CancellationToken cancellationToken)
@@ -33,7 +36,16 @@ public sealed class RecordingHandler(TimeSpan workTime) : IAgentTaskHandler
                 throw new InvalidOperationException("asked to fail");
             }
 
-            await Task.Delay(workTime, cancellationToken);
+            try
+            {
+                await Task.Delay(workTime, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                Cancelled.Add(task.Id);
+                throw;
+            }
+
             return task.Spec.InputJson;
         }
         finally
