@@ -39,7 +39,9 @@ public static class SiloBuilderExtensions
             o.Invariant = invariant;
             o.ConnectionString = connectionString;
         });
-        silo.AddMemoryStreams(NoOrgStreams.Provider);
+        // Watchers expect events within milliseconds; the pulling agents' default 100 ms poll would dominate.
+        silo.AddMemoryStreams(NoOrgStreams.Provider, streams => streams.ConfigurePullingAgent(agent =>
+            agent.Configure(o => o.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(10))));
         silo.Services.AddNoOrgGrainServices(storage.Provider.ToDialect(), connectionString);
         silo.UseAdoNetReminderService(o =>
         {
