@@ -52,6 +52,10 @@ internal static class CliContext
             {
                 return Fail(parse, e.Message, Failed);
             }
+            catch (Exception e) when (e is OrleansException or TimeoutException)
+            {
+                return Fail(parse, $"the cluster did not answer: {e.GetType().Name}: {e.Message.Split(Environment.NewLine)[0]}", Failed);
+            }
         };
 
     public static int Fail(ParseResult parse, string message, int exitCode)

@@ -31,5 +31,5 @@ public sealed class TimeoutSettings
 
     [Setting("CLIENT_RETRY_ATTEMPTS", "retries of a client call that failed with a transient cluster error")]
     [Range(0, 20)]
-    public int ClientRetryAttempts { get; set; } = 3;
+    public int ClientRetryAttempts { get; set; } = 5;
 }
