@@ -40,11 +40,10 @@ internal sealed class TransientErrorRetryFilter : IOutgoingGrainCallFilter
     public async Task Invoke(IOutgoingGrainCallContext context)
     {
         // The call's outcome travels in context.Response; returning its exception lets the pipeline judge it.
-        var failure = await pipeline.ExecuteAsync(async _ =>
+        await pipeline.ExecuteAsync(async _ =>
         {
             await context.Invoke();
             return context.Response?.Exception;
         });
-        _ = failure;
     }
 }

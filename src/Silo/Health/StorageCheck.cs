@@ -14,8 +14,8 @@ internal sealed class StorageCheck(NoOrgSettings settings) : IHealthCheck
         timeout.CancelAfter(TimeSpan.FromSeconds(settings.Health.ReadyStorageTimeoutSeconds));
         try
         {
-            await using var connection = StorageConnections.Create(settings.Storage.Provider.ToDialect(), settings.Storage.EffectiveConnectionString);
-            await connection.OpenAsync(timeout.Token);
+            await using var connection = await StorageConnections.OpenAsync(
+                settings.Storage.Provider.ToDialect(), settings.Storage.EffectiveConnectionString, timeout.Token);
             await using var command = connection.CreateCommand();
             command.CommandText = "SELECT 1";
             await command.ExecuteScalarAsync(timeout.Token);
