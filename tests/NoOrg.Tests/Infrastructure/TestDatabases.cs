@@ -37,7 +37,7 @@ public static class TestDatabases
                 NpgsqlConnection.ClearPool(pooled);
             }
 
-            await ExecuteAsync(admin, $"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", CancellationToken.None);
+            await DropAsync(admin, name);
         });
     }
 
@@ -64,6 +64,26 @@ public static class TestDatabases
 
             return Task.CompletedTask;
         });
+    }
+
+    /// <summary>
+    /// FORCE cannot end a backend of another role, such as an autovacuum worker that a busy test started on the
+    /// database; such a worker finishes soon, so the drop is tried again for a while.
+    /// </summary>
+    private static async Task DropAsync(string admin, string name)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await ExecuteAsync(admin, $"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", CancellationToken.None);
+                return;
+            }
+            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.InsufficientPrivilege or PostgresErrorCodes.ObjectInUse && attempt < 30)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1));
+            }
+        }
     }
 
     private static async Task ExecuteAsync(string connectionString, string sql, CancellationToken cancellationToken)
