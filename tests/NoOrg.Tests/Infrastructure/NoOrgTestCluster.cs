@@ -22,7 +22,10 @@ public static class NoOrgTestCluster
         ["NOORG_DASHBOARD_ENABLED"] = "false",
     };
 
-    /// <summary>Migrates the database like a starting silo does, then deploys <paramref name="silos"/> silos.</summary>
+    /// <summary>
+    /// Migrates the database like a starting silo does, then deploys <paramref name="silos"/> silos, each with every
+    /// <see cref="TestSiloExtensionAttribute"/> configurator of this assembly (test grains, checks, definitions).
+    /// </summary>
     public static async Task<TestCluster> StartAsync(IReadOnlyDictionary<string, string> properties, short silos = 2)
     {
         var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder()
@@ -42,6 +45,11 @@ public static class NoOrgTestCluster
         builder.Options.ServiceId = settings.Cluster.ServiceId;
         builder.Options.UseTestClusterMembership = settings.Storage.Provider != StorageProvider.Postgres;
         builder.AddSiloBuilderConfigurator<NoOrgTestSiloConfigurator>();
+        foreach (var extension in TestSiloExtensionAttribute.Configurators)
+        {
+            builder.Options.SiloBuilderConfiguratorTypes.Add(extension.AssemblyQualifiedName!);
+        }
+
         builder.AddClientBuilderConfigurator<NoOrgTestClientConfigurator>();
         var cluster = builder.Build();
         await cluster.DeployAsync();

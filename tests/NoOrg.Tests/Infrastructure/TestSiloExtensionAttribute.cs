@@ -1,0 +1,18 @@
+using System.Reflection;
+using Orleans.TestingHost;
+
+namespace NoOrg.Tests.Infrastructure;
+
+/// <summary>
+/// Marks an <see cref="ISiloConfigurator"/> that every test cluster adds after NoOrg's own configuration: how a
+/// test registers what the silo needs for it (a custom health check, a saga definition) without a cluster of its own.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, Inherited = false)]
+public sealed class TestSiloExtensionAttribute : Attribute
+{
+    public static IReadOnlyList<Type> Configurators { get; } = typeof(TestSiloExtensionAttribute).Assembly.GetTypes()
+        .Where(t => t.GetCustomAttribute<TestSiloExtensionAttribute>() is not null)
+        .Where(t => typeof(ISiloConfigurator).IsAssignableFrom(t))
+        .OrderBy(t => t.FullName, StringComparer.Ordinal)
+        .ToArray();
+}
