@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using NoOrg.Grains.Health;
 using NoOrg.Grains.Indexing;
 using NoOrg.Storage;
 
@@ -13,6 +14,7 @@ public static class GrainServices
         services.AddSingleton<ITaskIndex, SqlTaskIndex>();
         services.AddSingleton<IAgentIndex, SqlAgentIndex>();
         services.AddSingleton<IIncomingGrainCallFilter, Errors.StorageErrorFilter>();
+        services.AddNoOrgHealthMonitoring();
         return services;
     }
 }

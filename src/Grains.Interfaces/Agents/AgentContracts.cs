@@ -1,3 +1,5 @@
+using NoOrg.Grains.Health;
+
 namespace NoOrg.Grains.Agents;
 
 public enum AgentStatus { Available, Busy, Draining, Offline, Error }
@@ -31,9 +33,10 @@ public sealed record AgentSnapshot(
     DateTimeOffset RegisteredAt,
     DateTimeOffset UpdatedAt,
     DateTimeOffset? LastHeartbeatAt,
-    long Version);
+    long Version,
+    HealthStatus Health = HealthStatus.Healthy);
 
-public enum AgentEventKind { Registered, Updated, StatusChanged, Heartbeat, TaskAssigned, TaskReleased, Unregistered }
+public enum AgentEventKind { Registered, Updated, StatusChanged, Heartbeat, TaskAssigned, TaskReleased, Unregistered, HealthChanged }
 
 /// <summary>One entry of an agent's history, and the event its watchers receive.</summary>
 [GenerateSerializer, Immutable, Alias("noorg.agents.event")]

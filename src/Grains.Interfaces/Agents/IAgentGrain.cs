@@ -1,3 +1,4 @@
+using NoOrg.Grains.Health;
 using NoOrg.Grains.Tasks;
 using Orleans.Concurrency;
 
@@ -44,6 +45,12 @@ public interface IAgentGrain : IGrainWithStringKey
 
     /// <summary>Pushes an assigned task to the connected worker, if any.</summary>
     [Alias("deliver")] Task DeliverAsync(TaskSnapshot task);
+
+    /// <summary>Health monitoring: the agent's liveness facts.</summary>
+    [Alias("liveness")] Task<AgentLiveness> GetLivenessAsync();
+
+    /// <summary>Health monitoring: applies the monitor's verdict (health, hand-back of held tasks, offline).</summary>
+    [Alias("apply-health")] Task ApplyHealthAsync(AgentHealthVerdict verdict);
 }
 
 /// <summary>Implemented by a worker process; the agent grain pushes assigned tasks to it.</summary>

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using NoOrg.Configuration;
 using NoOrg.Grains.Dispatch;
 using NoOrg.Grains.Errors;
+using NoOrg.Grains.Health;
 using NoOrg.Grains.Indexing;
 using NoOrg.Grains.Tasks;
 using Orleans.Concurrency;
@@ -92,6 +93,7 @@ public sealed partial class AgentGrain(
 
         // Also on a repeated registration: heals a reminder lost to a failure after the first one was stored.
         await this.RegisterOrUpdateReminder(LivenessReminder, LivenessPeriod, LivenessPeriod);
+        await StartMonitorAsync();
         if (registered)
         {
             await KickDispatcherAsync();
@@ -295,7 +297,7 @@ public sealed partial class AgentGrain(
             RequireRegistered();
             var isNew = !Workers.Observers.ContainsKey(worker);
             Workers.Subscribe(worker, worker);
-            var back = await RecordHeartbeatAsync(isNew ? "worker connected" : null);
+            var back = await RecordHeartbeatAsync(isNew ? "worker connected" : null, fromWorker: true);
             return (state.State.ActiveTaskIds, back);
         });
 
@@ -365,6 +367,7 @@ public sealed partial class AgentGrain(
             }
 
             if (current.Status is not (AgentStatus.Available or AgentStatus.Busy)
+                || current.Health == HealthStatus.Unhealthy
                 || current.ActiveTaskIds.Count >= registration.MaxConcurrentTasks
                 || !required.All(c => registration.Capabilities.Contains(c, StringComparer.Ordinal)))
             {
@@ -408,6 +411,84 @@ public sealed partial class AgentGrain(
         });
     }
 
+    public Task<AgentLiveness> GetLivenessAsync() =>
+        ExclusiveAsync(() => Task.FromResult(new AgentLiveness(
+            state.State.Registration is null ? null : Snapshot(),
+            state.State.LastSeenAt,
+            ConnectedWorkers(),
+            state.State.LastWorkerContactAt)));
+
+    private int ConnectedWorkers()
+    {
+        if (workers is null)
+        {
+            return 0;
+        }
+
+        workers.ClearExpired();
+        return workers.Count;
+    }
+
+    public async Task ApplyHealthAsync(AgentHealthVerdict verdict)
+    {
+        ArgumentNullException.ThrowIfNull(verdict);
+        var (handedBack, recovered) = await ExclusiveAsync(async () =>
+        {
+            var current = state.State;
+            if (current.Registration is null)
+            {
+                return (false, false);
+            }
+
+            var takeBack = verdict.HandBackTasks && verdict.Status == HealthStatus.Unhealthy;
+            var goOffline = takeBack && verdict.OfflineReason is not null && current.Status != AgentStatus.Offline;
+            takeBack = takeBack && (goOffline || current.ActiveTaskIds.Count > 0);
+            if (current.Health == verdict.Status && current.HealthReason == verdict.Reason && !takeBack)
+            {
+                return (false, false);
+            }
+
+            var now = clock.GetUtcNow();
+            var changes = new List<Change>();
+            var next = current with { Health = verdict.Status, HealthReason = verdict.Reason };
+            if (current.Health != verdict.Status)
+            {
+                changes.Add(new Change(AgentEventKind.HealthChanged, $"{current.Health} -> {verdict.Status}" + (verdict.Reason is null ? "" : $": {verdict.Reason}")));
+            }
+
+            var handBackReason = $"agent unhealthy: {verdict.Reason}";
+            if (goOffline)
+            {
+                next = GoOffline(next, verdict.OfflineReason, handBackReason, changes);
+                NoteStatusChange(changes, current, next, verdict.OfflineReason);
+            }
+            else if (takeBack)
+            {
+                next = TakeTasksBack(next, handBackReason, changes);
+                NoteStatusChange(changes, current, next);
+            }
+
+            await CommitAsync(next, now, changes);
+            if (takeBack)
+            {
+                await RevokeAsync(current.ActiveTaskIds, handBackReason);
+                LogHandedBackUnhealthy(logger, Id, verdict.Reason ?? "", current.ActiveTaskIds.Count);
+            }
+
+            return (takeBack, current.Health == HealthStatus.Unhealthy && verdict.Status != HealthStatus.Unhealthy);
+        });
+
+        if (handedBack)
+        {
+            await HandBackAsync();
+        }
+
+        if (recovered)
+        {
+            await KickDispatcherAsync();
+        }
+    }
+
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         if (reminderName != LivenessReminder)
@@ -429,22 +510,13 @@ public sealed partial class AgentGrain(
                 // The heartbeat timeout (or the reminder floor) changed since the reminder was registered.
                 await this.RegisterOrUpdateReminder(LivenessReminder, LivenessPeriod, LivenessPeriod);
             }
-
-            var now = clock.GetUtcNow();
-            var silent = now - current.LastSeenAt;
-            if (current.Status == AgentStatus.Offline || silent <= HeartbeatTimeout)
-            {
-                return;
-            }
-
-            var why = $"no heartbeat for {(int)silent.TotalSeconds}s";
-            var changes = new List<Change>();
-            var next = GoOffline(current, why, $"agent offline: {why}", changes);
-            NoteStatusChange(changes, current, next, why);
-            await CommitAsync(next, now, changes);
-            await RevokeAsync(current.ActiveTaskIds, $"agent offline: {why}");
-            LogWentOffline(logger, Id, why, current.ActiveTaskIds.Count);
         });
+
+        // Heals a monitor whose start was lost; its health checks decide when this agent is silent.
+        if (state.State.Registration is not null)
+        {
+            await StartMonitorAsync();
+        }
 
         await HandBackAsync();
         await ForgetReminderIfDoneAsync();
@@ -488,15 +560,15 @@ public sealed partial class AgentGrain(
     private AgentSnapshot Snapshot()
     {
         var s = state.State;
-        return new AgentSnapshot(Id, s.Registration!, s.Status, s.StatusReason, s.ActiveTaskIds, s.RegisteredAt, s.UpdatedAt, s.LastHeartbeatAt, s.Version);
+        return new AgentSnapshot(Id, s.Registration!, s.Status, s.StatusReason, s.ActiveTaskIds, s.RegisteredAt, s.UpdatedAt, s.LastHeartbeatAt, s.Version, s.Health);
     }
 
     /// <summary>Under the gate. Returns true when the heartbeat brought the agent back from offline.</summary>
-    private async Task<bool> RecordHeartbeatAsync(string? detail)
+    private async Task<bool> RecordHeartbeatAsync(string? detail, bool fromWorker = false)
     {
         var current = RequireRegistered();
         var now = clock.GetUtcNow();
-        var next = current with { LastHeartbeatAt = now, LastSeenAt = now };
+        var next = current with { LastHeartbeatAt = now, LastSeenAt = now, LastWorkerContactAt = fromWorker ? now : current.LastWorkerContactAt };
         var changes = new List<Change>();
         if (detail is not null)
         {
@@ -515,16 +587,18 @@ public sealed partial class AgentGrain(
     }
 
     /// <summary>Offline, with every held task moved to the hand-back outbox; the caller revokes them once that is durable.</summary>
-    private static AgentState GoOffline(AgentState current, string? why, string handBackReason, List<Change> changes)
+    private static AgentState GoOffline(AgentState current, string? why, string handBackReason, List<Change> changes) =>
+        TakeTasksBack(current, handBackReason, changes) with { Status = AgentStatus.Offline, StatusReason = why };
+
+    /// <summary>Every held task moved to the hand-back outbox; the caller revokes them once that is durable.</summary>
+    private static AgentState TakeTasksBack(AgentState current, string handBackReason, List<Change> changes)
     {
         changes.AddRange(current.ActiveTaskIds.Select(t => new Change(AgentEventKind.TaskReleased, handBackReason, t)));
-        return current with
+        return Settled(current with
         {
-            Status = AgentStatus.Offline,
-            StatusReason = why,
             ActiveTaskIds = [],
             HandBacks = [.. current.HandBacks, .. current.ActiveTaskIds.Select(t => new HandBack(t, handBackReason))],
-        };
+        });
     }
 
     private async Task<bool> ReleaseHeldAsync(IReadOnlyList<string> taskIds, string? detail) =>
@@ -744,6 +818,18 @@ public sealed partial class AgentGrain(
         }
     }
 
+    private async Task StartMonitorAsync()
+    {
+        try
+        {
+            await GrainFactory.GetGrain<IAgentHealthGrain>(Id).StartAsync();
+        }
+        catch (Exception e)
+        {
+            LogMonitorStartFailed(logger, Id, e);
+        }
+    }
+
     private async Task KickDispatcherAsync()
     {
         try
@@ -796,8 +882,11 @@ public sealed partial class AgentGrain(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId}: the dispatcher could not be kicked")]
     private static partial void LogKickFailed(ILogger logger, string agentId, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Agent {AgentId} went offline ({Reason}); {Tasks} task(s) handed back")]
-    private static partial void LogWentOffline(ILogger logger, string agentId, string reason, int tasks);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Agent {AgentId} is unhealthy ({Reason}); {Tasks} task(s) handed back")]
+    private static partial void LogHandedBackUnhealthy(ILogger logger, string agentId, string reason, int tasks);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId}: its health monitor could not be started; the liveness reminder retries")]
+    private static partial void LogMonitorStartFailed(ILogger logger, string agentId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId}: task {TaskId} could not be told it was handed back; it will be retried")]
     private static partial void LogHandBackFailed(ILogger logger, string agentId, string taskId, Exception exception);

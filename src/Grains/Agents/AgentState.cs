@@ -23,6 +23,13 @@ public sealed record AgentState
 
     /// <summary>Tasks taken from this agent whose task grains have not yet been told (an outbox, retried by the reminder).</summary>
     [Id(9)] public IReadOnlyList<HandBack> HandBacks { get; init; } = [];
+
+    /// <summary>Decided by the agent's health monitor (<see cref="Health.AgentHealthGrain"/>); an unhealthy agent takes no new task.</summary>
+    [Id(10)] public Grains.Health.HealthStatus Health { get; init; }
+    [Id(11)] public string? HealthReason { get; init; }
+
+    /// <summary>When a worker last connected or renewed its connection; null for an agent driven through the API alone.</summary>
+    [Id(12)] public DateTimeOffset? LastWorkerContactAt { get; init; }
 }
 
 [GenerateSerializer, Immutable, Alias("noorg.agents.hand-back")]

@@ -137,7 +137,7 @@ public sealed partial class DispatcherGrain(
         var (capable, accepting) = await agents.CapabilityCoverageAsync(task.RequiredCapabilities);
         var needs = task.RequiredCapabilities.Count == 0 ? "any capability" : $"capabilities [{string.Join(", ", task.RequiredCapabilities)}]";
         var reason = capable == 0 ? $"no registered agent has {needs}"
-            : accepting == 0 ? $"all {capable} agent(s) with {needs} are draining, offline or in error"
+            : accepting == 0 ? $"all {capable} agent(s) with {needs} are draining, offline, in error or unhealthy"
             : $"all {accepting} agent(s) with {needs} that accept work are at capacity";
         LogUnassignable(logger, task.Id, reason);
         return reason;

@@ -22,8 +22,9 @@ public interface IAgentIndex
     Task<IReadOnlyList<string>> CapabilitiesAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Agents with every capability that accept work (available or busy) and have room (active &lt; max), least
-    /// loaded first (active/max ascending, then fewest active, then id).
+    /// Agents with every capability that accept work (available or busy, and not unhealthy) and have room
+    /// (active &lt; max): healthy before degraded, then least loaded first (active/max ascending, then fewest
+    /// active, then id).
     /// </summary>
     Task<IReadOnlyList<AgentSummary>> CandidatesAsync(IReadOnlyList<string> capabilities, int limit, CancellationToken cancellationToken = default);
 

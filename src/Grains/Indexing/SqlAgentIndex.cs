@@ -19,12 +19,13 @@ internal sealed class SqlAgentIndex(IndexDatabase database) : IAgentIndex
     private const string SummaryColumns =
         "a.agent_id, a.name, a.agent_type, a.status, a.capabilities, a.active_tasks, a.max_concurrent, a.last_heartbeat_at";
 
-    private const string AcceptsWork = "a.status IN ('Available', 'Busy')";
+    // Unhealthy agents (health decided by their monitors, see Health/AgentHealthGrain) take no new work.
+    private const string AcceptsWork = "a.status IN ('Available', 'Busy') AND a.health <> 'Unhealthy'";
 
     private const string UpsertSql = """
         INSERT INTO noorg_agents (agent_id, name, agent_type, status, status_reason, capabilities, active_tasks,
-                                  max_concurrent, last_heartbeat_at, registered_at, updated_at, version)
-        VALUES (@id, @name, @type, @status, @reason, @capabilities, @active, @max, @heartbeat, @registered, @updated, @version)
+                                  max_concurrent, last_heartbeat_at, registered_at, updated_at, version, health)
+        VALUES (@id, @name, @type, @status, @reason, @capabilities, @active, @max, @heartbeat, @registered, @updated, @version, @health)
         ON CONFLICT (agent_id) DO UPDATE
            SET name = excluded.name,
                agent_type = excluded.agent_type,
@@ -36,7 +37,8 @@ internal sealed class SqlAgentIndex(IndexDatabase database) : IAgentIndex
                last_heartbeat_at = excluded.last_heartbeat_at,
                registered_at = excluded.registered_at,
                updated_at = excluded.updated_at,
-               version = excluded.version
+               version = excluded.version,
+               health = excluded.health
          WHERE noorg_agents.version < excluded.version
         """;
 
@@ -96,6 +98,7 @@ internal sealed class SqlAgentIndex(IndexDatabase database) : IAgentIndex
             AddParameter(upsert, "registered", agent.RegisteredAt.ToUniversalTime());
             AddParameter(upsert, "updated", agent.UpdatedAt.ToUniversalTime());
             AddParameter(upsert, "version", agent.Version);
+            AddParameter(upsert, "health", agent.Health.ToString());
             written = await upsert.ExecuteNonQueryAsync(cancellationToken);
         }
 
@@ -224,7 +227,8 @@ internal sealed class SqlAgentIndex(IndexDatabase database) : IAgentIndex
         command.CommandText = $"""
             SELECT {SummaryColumns} FROM noorg_agents AS a {capable}
              WHERE {AcceptsWork} AND a.active_tasks < a.max_concurrent
-             ORDER BY CAST(a.active_tasks AS REAL) / a.max_concurrent, a.active_tasks, a.agent_id
+             ORDER BY CASE WHEN a.health = 'Degraded' THEN 1 ELSE 0 END,
+                      CAST(a.active_tasks AS REAL) / a.max_concurrent, a.active_tasks, a.agent_id
              LIMIT @limit
             """;
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

@@ -5,6 +5,7 @@ using NoOrg.Configuration;
 using NoOrg.Grains.Agents;
 using NoOrg.Grains.Dispatch;
 using NoOrg.Grains.Errors;
+using NoOrg.Grains.Health;
 using NoOrg.Grains.Indexing;
 using Orleans.Configuration;
 
@@ -677,6 +678,7 @@ public sealed partial class TaskGrain(
         if (before?.State == TaskState.Running && after.State != TaskState.Running)
         {
             await DisarmAsync(TimeoutReminder(before.Attempt), after.Spec.Timeout is not null);
+            await ReportOutcomeAsync(before, after, change);
         }
 
         if (after.IsTerminal)
@@ -734,6 +736,36 @@ public sealed partial class TaskGrain(
         catch (Exception e)
         {
             LogAgentCallFailed(logger, e, Id, "deliver to", agentId);
+        }
+    }
+
+    /// <summary>
+    /// Tells the agent's health monitor how a running attempt ended (after the change is durable). Best effort: a
+    /// report lost with a silo costs one sample of a statistical window, never a task.
+    /// </summary>
+    private async Task ReportOutcomeAsync(TaskSnapshot before, TaskSnapshot after, TaskEvent change)
+    {
+        TaskOutcomeKind? kind = change.Action switch
+        {
+            TaskAction.Completed => TaskOutcomeKind.Succeeded,
+            TaskAction.Failed => TaskOutcomeKind.Failed,
+            TaskAction.TimedOut => TaskOutcomeKind.TimedOut,
+            TaskAction.AgentLost => TaskOutcomeKind.Lost,
+            _ => null,
+        };
+        if (kind is null || before.AssignedTo is not { } agentId)
+        {
+            return;
+        }
+
+        var duration = kind == TaskOutcomeKind.Succeeded ? after.ProcessingTime : change.At - (before.StartedAt ?? change.At);
+        try
+        {
+            await GrainFactory.GetGrain<IAgentHealthGrain>(agentId).RecordOutcomeAsync(new TaskOutcome(Id, before.Attempt, kind.Value, change.At, duration));
+        }
+        catch (Exception e)
+        {
+            LogAgentCallFailed(logger, e, Id, "report the outcome to the health monitor of", agentId);
         }
     }
 
