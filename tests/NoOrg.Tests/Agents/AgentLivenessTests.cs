@@ -14,7 +14,13 @@ public abstract class AgentLivenessTests(ClusterFixture fixture)
     [SkippableFact]
     public async Task Silent_agent_goes_offline_hands_its_tasks_back_and_returns_on_a_heartbeat()
     {
-        await WithClusterAsync(new() { ["NOORG_AGENTS_HEARTBEAT_TIMEOUT_SECONDS"] = "2" }, async cluster =>
+        var settings = new Dictionary<string, string>
+        {
+            ["NOORG_AGENTS_HEARTBEAT_TIMEOUT_SECONDS"] = "2",
+            ["NOORG_AGENT_HEALTH_CHECK_INTERVAL_SECONDS"] = "1",
+            ["NOORG_AGENT_HEALTH_GRACE_PERIOD_SECONDS"] = "0",
+        };
+        await WithClusterAsync(settings, async cluster =>
         {
             var capability = TestAgents.NewCapability("liveness");
             var task = await TestAgents.CreateTaskAsync(cluster.Client, capability);
@@ -32,7 +38,7 @@ public abstract class AgentLivenessTests(ClusterFixture fixture)
             var handedBack = await Eventually.ReturnsAsync(task.GetAsync, t => t!.AssignedTo is null, Patience, "the task to be handed back");
             Assert.Equal(TaskState.Pending, handedBack!.State);
             var lost = (await task.GetHistoryAsync(0, 100)).Items.Single(e => e.Action == TaskAction.AgentLost);
-            Assert.Contains("agent offline: no heartbeat for ", lost.Reason, StringComparison.Ordinal);
+            Assert.Contains("agent unhealthy: heartbeat: no heartbeat for ", lost.Reason, StringComparison.Ordinal);
 
             var back = await agent.HeartbeatAsync();
             Assert.Equal(AgentStatus.Available, back.Status);
@@ -67,29 +73,8 @@ public abstract class AgentLivenessTests(ClusterFixture fixture)
         });
     }
 
-    private async Task WithClusterAsync(Dictionary<string, string> settings, Func<TestCluster, Task> test)
-    {
-        var created = await ClusterDatabases.CreateAsync(fixture.Provider);
-        Skip.If(created is null, ClusterDatabases.SkipReason(fixture.Provider));
-        var (database, provider, connectionString) = created.Value;
-        await using var _ = database;
-        var properties = NoOrgTestCluster.SettingsFor(provider, connectionString);
-        foreach (var (key, value) in settings)
-        {
-            properties[key] = value;
-        }
-
-        var cluster = await NoOrgTestCluster.StartAsync(properties);
-        try
-        {
-            await test(cluster);
-        }
-        finally
-        {
-            await cluster.StopAllSilosAsync();
-            await cluster.DisposeAsync();
-        }
-    }
+    private Task WithClusterAsync(Dictionary<string, string> settings, Func<TestCluster, Task> test) =>
+        OwnCluster.RunAsync(fixture.Provider, settings, test);
 }
 
 [Collection(SqliteCluster.Name)]

@@ -16,7 +16,7 @@ public sealed class WorkerFlowProcessTests
         {
             await using var silo = SiloProcess.Start(data, new Dictionary<string, string?> { ["NOORG_DASHBOARD_ENABLED"] = "false" });
             await silo.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
-            worker = StartWorker(silo.Environment);
+            worker = WorkerProcess.Start(silo.Environment, "--id", "flow-worker");
 
             var created = await ProcessRunner.RunAsync("noorg.dll",
                 ["tasks", "create", "--name", "shout", "--type", "uppercase", "--input", "{\"greeting\":\"hello\"}", "--wait", "--json"],
@@ -43,25 +43,5 @@ public sealed class WorkerFlowProcessTests
             worker?.Dispose();
             Directory.Delete(data, recursive: true);
         }
-    }
-
-    private static Process StartWorker(IReadOnlyDictionary<string, string?> environment)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(RepositoryPaths.Program("noorg.dll"));
-        foreach (var argument in new[] { "worker", "--id", "flow-worker" })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        foreach (var (key, value) in environment)
-        {
-            start.Environment[key] = value;
-        }
-
-        var process = Process.Start(start)!;
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
     }
 }
