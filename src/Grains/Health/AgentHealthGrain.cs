@@ -371,6 +371,7 @@ public sealed partial class AgentHealthGrain(
             CheckedAt = now,
             Issues = issues,
             IssueCount = issueCount,
+            History = history,
         };
 
         if (status != previous.Status || changedChecks || issuesChanged || projectionDue || now - lastWrite >= ReminderPeriod)
