@@ -1,5 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using NoOrg.Grains.Indexing;
+using NoOrg.Grains.Patterns.Resilience;
 using NoOrg.Storage;
 
 namespace NoOrg.Grains;
@@ -13,6 +15,10 @@ public static class GrainServices
         services.AddSingleton<ITaskIndex, SqlTaskIndex>();
         services.AddSingleton<IAgentIndex, SqlAgentIndex>();
         services.AddSingleton<IIncomingGrainCallFilter, Errors.StorageErrorFilter>();
+        services.AddSingleton<IIncomingGrainCallFilter, Patterns.Throttling.RateLimitFilter>();
+        services.TryAddSingleton<Patterns.Caching.CacheCatalog>();
+        services.AddNoOrgResilience();
+        services.AddPlacementDirector<Patterns.Resilience.SiloBoundPlacement, Patterns.Resilience.SiloBoundPlacementDirector>();
         return services;
     }
 }
