@@ -10,6 +10,9 @@ var root = new RootCommand("noorg: operate a NoOrg cluster. Configuration comes 
     AgentsCommands.Create(),
     TasksCommands.Create(),
     ConfigCommands.Create(),
+    LimitsCommands.Create(),
+    CacheCommands.Create(),
+    ResilienceCommands.Create(),
 };
 root.Options.Add(CliContext.Json);
 root.Options.Add(CliContext.Verbose);
