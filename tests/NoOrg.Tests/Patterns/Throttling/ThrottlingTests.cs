@@ -1,3 +1,4 @@
+using Xunit.Abstractions;
 using NoOrg.Grains.Errors;
 using NoOrg.Grains.Patterns.Throttling;
 using NoOrg.Tests.Cluster;
@@ -5,7 +6,7 @@ using NoOrg.Tests.Infrastructure;
 
 namespace NoOrg.Tests.Patterns.Throttling;
 
-public abstract class ThrottlingTests(ClusterFixture fixture)
+public abstract class ThrottlingTests(ClusterFixture fixture, ITestOutputHelper output)
 {
     private static string NewPolicy() => "tests." + Guid.NewGuid().ToString("N")[..12];
 
@@ -33,6 +34,8 @@ public abstract class ThrottlingTests(ClusterFixture fixture)
 
         var admitted = silos.SelectMany(s => s.Admitted).Concat(client.Admitted).Order().ToArray();
         var busiest = admitted.Select(start => admitted.Count(t => t >= start && t < start + TimeSpan.FromSeconds(1))).Max();
+        output.WriteLine($"admitted {admitted.Length} (silos {string.Join(", ", silos.Select(s => s.Admitted.Count))}, client {client.Admitted.Count}), " +
+            $"refused {silos.Sum(s => s.Rejected) + client.Rejected}, busiest one-second window {busiest}");
         Assert.True(busiest <= rate + burst, $"{busiest} permits were admitted within one second; the limit is {rate}/s plus a burst of {burst}");
         Assert.True(admitted.Length >= rate, $"only {admitted.Length} permits in {duration.TotalSeconds} s: the limiter admitted less than one second's worth");
     }
@@ -179,7 +182,7 @@ public abstract class ThrottlingTests(ClusterFixture fixture)
 }
 
 [Collection(SqliteCluster.Name)]
-public sealed class SqliteThrottlingTests(SqliteClusterFixture fixture) : ThrottlingTests(fixture);
+public sealed class SqliteThrottlingTests(SqliteClusterFixture fixture, ITestOutputHelper output) : ThrottlingTests(fixture, output);
 
 [Collection(PostgresCluster.Name)]
-public sealed class PostgresThrottlingTests(PostgresClusterFixture fixture) : ThrottlingTests(fixture);
+public sealed class PostgresThrottlingTests(PostgresClusterFixture fixture, ITestOutputHelper output) : ThrottlingTests(fixture, output);
