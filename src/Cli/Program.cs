@@ -11,6 +11,9 @@ var root = new RootCommand("noorg: operate a NoOrg cluster. Configuration comes 
     TasksCommands.Create(),
     HealthCommands.Create(),
     ConfigCommands.Create(),
+    LimitsCommands.Create(),
+    CacheCommands.Create(),
+    ResilienceCommands.Create(),
 };
 root.Options.Add(CliContext.Json);
 root.Options.Add(CliContext.Verbose);

@@ -11,6 +11,7 @@ public sealed class NoOrgSettings
         typeof(DashboardSettings), typeof(HttpSettings), typeof(HealthSettings), typeof(TimeoutSettings),
         typeof(SecuritySettings), typeof(LlmSettings), typeof(AgentsSettings), typeof(TasksSettings),
         typeof(AgentHealthSettings),
+        typeof(ThrottlingSettings), typeof(CacheSettings), typeof(ResilienceSettings),
     ];
 
     public GeneralSettings General { get; init; } = new();
@@ -26,6 +27,9 @@ public sealed class NoOrgSettings
     public AgentsSettings Agents { get; init; } = new();
     public TasksSettings Tasks { get; init; } = new();
     public AgentHealthSettings AgentHealth { get; init; } = new();
+    public ThrottlingSettings Throttling { get; init; } = new();
+    public CacheSettings Cache { get; init; } = new();
+    public ResilienceSettings Resilience { get; init; } = new();
 
     /// <summary>Binds every area and throws one <see cref="ConfigurationValidationException"/> listing every problem.</summary>
     public static NoOrgSettings Load(IConfiguration configuration)
@@ -46,6 +50,9 @@ public sealed class NoOrgSettings
             Agents = SettingsBinder.Bind<AgentsSettings>(configuration, errors),
             Tasks = SettingsBinder.Bind<TasksSettings>(configuration, errors),
             AgentHealth = SettingsBinder.Bind<AgentHealthSettings>(configuration, errors),
+            Throttling = SettingsBinder.Bind<ThrottlingSettings>(configuration, errors),
+            Cache = SettingsBinder.Bind<CacheSettings>(configuration, errors),
+            Resilience = SettingsBinder.Bind<ResilienceSettings>(configuration, errors),
         };
 
         errors.AddRange(settings.Cluster.Validate());
@@ -55,6 +62,7 @@ public sealed class NoOrgSettings
         errors.AddRange(settings.Http.Validate());
         errors.AddRange(settings.Security.Validate(settings.General));
         errors.AddRange(settings.Llm.Validate());
+        errors.AddRange(settings.Resilience.Validate());
 
         // A key that failed to parse is reported once, not again by a rule that saw its default.
         var distinct = errors.DistinctBy(e => (e.Key, e.Problem)).ToArray();

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using NoOrg.Grains.Health;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using NoOrg.Grains.Indexing;
+using NoOrg.Grains.Patterns.Resilience;
 using NoOrg.Storage;
 
 namespace NoOrg.Grains;
@@ -15,6 +17,10 @@ public static class GrainServices
         services.AddSingleton<IAgentIndex, SqlAgentIndex>();
         services.AddSingleton<IIncomingGrainCallFilter, Errors.StorageErrorFilter>();
         services.AddNoOrgHealthMonitoring();
+        services.AddSingleton<IIncomingGrainCallFilter, Patterns.Throttling.RateLimitFilter>();
+        services.TryAddSingleton<Patterns.Caching.CacheCatalog>();
+        services.AddNoOrgResilience();
+        services.AddPlacementDirector<Patterns.Resilience.SiloBoundPlacement, Patterns.Resilience.SiloBoundPlacementDirector>();
         return services;
     }
 }
