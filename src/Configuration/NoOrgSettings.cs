@@ -10,6 +10,7 @@ public sealed class NoOrgSettings
         typeof(GeneralSettings), typeof(ClusterSettings), typeof(StorageSettings), typeof(RemindersSettings),
         typeof(DashboardSettings), typeof(HttpSettings), typeof(HealthSettings), typeof(TimeoutSettings),
         typeof(SecuritySettings), typeof(LlmSettings), typeof(AgentsSettings), typeof(TasksSettings),
+        typeof(OutboxSettings),
     ];
 
     public GeneralSettings General { get; init; } = new();
@@ -24,6 +25,7 @@ public sealed class NoOrgSettings
     public LlmSettings Llm { get; init; } = new();
     public AgentsSettings Agents { get; init; } = new();
     public TasksSettings Tasks { get; init; } = new();
+    public OutboxSettings Outbox { get; init; } = new();
 
     /// <summary>Binds every area and throws one <see cref="ConfigurationValidationException"/> listing every problem.</summary>
     public static NoOrgSettings Load(IConfiguration configuration)
@@ -43,6 +45,7 @@ public sealed class NoOrgSettings
             Llm = SettingsBinder.Bind<LlmSettings>(configuration, errors),
             Agents = SettingsBinder.Bind<AgentsSettings>(configuration, errors),
             Tasks = SettingsBinder.Bind<TasksSettings>(configuration, errors),
+            Outbox = SettingsBinder.Bind<OutboxSettings>(configuration, errors),
         };
 
         errors.AddRange(settings.Cluster.Validate());
@@ -52,6 +55,7 @@ public sealed class NoOrgSettings
         errors.AddRange(settings.Http.Validate());
         errors.AddRange(settings.Security.Validate(settings.General));
         errors.AddRange(settings.Llm.Validate());
+        errors.AddRange(settings.Outbox.Validate());
 
         // A key that failed to parse is reported once, not again by a rule that saw its default.
         var distinct = errors.DistinctBy(e => (e.Key, e.Problem)).ToArray();

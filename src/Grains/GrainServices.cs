@@ -1,5 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using NoOrg.Grains.Indexing;
+using NoOrg.Grains.Patterns.Outbox;
+using NoOrg.Grains.Tasks;
 using NoOrg.Storage;
 
 namespace NoOrg.Grains;
@@ -13,6 +15,9 @@ public static class GrainServices
         services.AddSingleton<ITaskIndex, SqlTaskIndex>();
         services.AddSingleton<IAgentIndex, SqlAgentIndex>();
         services.AddSingleton<IIncomingGrainCallFilter, Errors.StorageErrorFilter>();
+        services.AddNoOrgOutbox()
+            .AddOutboxHost<ITaskGrain>(TaskGrain.StateName)
+            .AddOutboxPayload<TaskEvent>(TaskGrain.EventPayload);
         return services;
     }
 }

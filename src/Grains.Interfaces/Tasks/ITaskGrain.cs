@@ -1,11 +1,14 @@
+using NoOrg.Grains.Patterns.Outbox;
+
 namespace NoOrg.Grains.Tasks;
 
 /// <summary>
 /// One task: its spec, lifecycle and full history. Keyed by task id. Every change is durable before the call
-/// returns; an illegal transition throws <see cref="Errors.InvalidTransitionException"/> and changes nothing.
+/// returns; an illegal transition throws <see cref="Errors.InvalidTransitionException"/> and changes nothing. Its events
+/// leave through its outbox (<see cref="IOutboxGrain"/>).
 /// </summary>
 [Alias("noorg.tasks.task")]
-public interface ITaskGrain : IGrainWithStringKey
+public interface ITaskGrain : IGrainWithStringKey, IOutboxGrain
 {
     /// <summary>Creates the task; calling again with the same spec returns it, with a different spec is a conflict.</summary>
     [Alias("create")] Task<TaskSnapshot> CreateAsync(TaskSpec spec, string actor);
