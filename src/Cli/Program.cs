@@ -10,6 +10,8 @@ var root = new RootCommand("noorg: operate a NoOrg cluster. Configuration comes 
     AgentsCommands.Create(),
     TasksCommands.Create(),
     ConfigCommands.Create(),
+    WebhooksCommands.Create(),
+    OutboxCommands.Create(),
 };
 root.Options.Add(CliContext.Json);
 root.Options.Add(CliContext.Verbose);
