@@ -15,7 +15,8 @@ namespace NoOrg.Grains.Tasks;
 /// One task and its lifecycle. Every change runs the same pipeline: validate, build the new state with its history
 /// entry and its event in the outbox, write it, project it into the task index, then tell other grains (agents,
 /// dependents, the dispatcher). The event goes out through the outbox (streams and webhook subscriptions) after the
-/// write, at least once. A failed validation or a refused agent changes nothing.
+/// write, at least once, and so do the notices to dependents when it finishes. A failed validation or a refused agent
+/// changes nothing.
 /// </summary>
 public sealed partial class TaskGrain(
     [PersistentState(TaskGrain.StateName, StorageNames.Default)] IPersistentState<TaskGrainState> state,
@@ -36,6 +37,9 @@ public sealed partial class TaskGrain(
 
     /// <summary>Outbox payload type of task events (<see cref="TaskEvent"/> in JSON).</summary>
     internal const string EventPayload = "noorg.tasks.event";
+
+    /// <summary>Outbox message type that tells a dependent this task finished (<see cref="DependencyNotice"/> in JSON).</summary>
+    internal const string DependencyFinishedType = "task.dependency-finished";
     internal const int MaxDependencyDepth = 64;
     private const int MaxHistoryPage = 1000;
     private const string SystemActor = "system";
@@ -75,6 +79,22 @@ public sealed partial class TaskGrain(
     public Task<IReadOnlyList<OutboxEntryView>> GetOutboxAsync() => Task.FromResult(Outbox.View());
 
     public Task<int> RetryDeadLettersAsync(string? messageId) => Outbox.RetryDeadAsync(messageId);
+
+    /// <summary>
+    /// Dependency notices arrive through the finished task's outbox, at least once. No inbox is needed: handling is
+    /// idempotent by state (a satisfied dependency is no longer waited on; a finished task ignores notices).
+    /// </summary>
+    public Task ReceiveAsync(OutboxDelivery delivery)
+    {
+        ArgumentNullException.ThrowIfNull(delivery);
+        if (delivery.Message.Type != DependencyFinishedType
+            || System.Text.Json.JsonSerializer.Deserialize<DependencyNotice>(delivery.Message.PayloadJson, OutboxRegistry.PayloadJson) is not { } notice)
+        {
+            throw Invalid($"message {delivery.Message.Id}: a task grain accepts only {DependencyFinishedType} messages (got {delivery.Message.Type})");
+        }
+
+        return DependencyFinishedAsync(notice.TaskId, notice.Outcome);
+    }
 
     public Task<TaskSnapshot?> GetAsync() => Task.FromResult(state.State.Task);
 
@@ -653,15 +673,26 @@ public sealed partial class TaskGrain(
         ];
 
         var before = state.State;
+        var outbox = before.Outbox.Add(message, targets);
+        if (next.IsTerminal && before.Task?.IsTerminal != true && before.Dependents.Count > 0)
+        {
+            // Every dependent is told, at least once, even across a crash: the notice is written with the change.
+            var notice = new OutboxMessage($"task:{Id}:finished", DependencyFinishedType, "task/" + Id, DependencyFinishedType,
+                OutboxTargets.Payload(new DependencyNotice(Id, next.State)), change.At);
+            outbox = outbox.Add(notice, before.Dependents.Select(d => OutboxTarget.Grain(GrainFactory.GetGrain<ITaskGrain>(d).GetGrainId())));
+        }
+
         var limit = settings.Tasks.HistoryLimit;
         TaskEvent[] history = [.. before.History.Skip(Math.Max(0, before.History.Count - limit + 1)), change];
         state.State = before with
         {
             Task = next, History = history, HistoryTotal = before.HistoryTotal + 1, SpecHash = specHash ?? before.SpecHash,
-            Outbox = before.Outbox.Add(message, targets),
+            Outbox = outbox,
         };
         await WriteAsync(before);
     }
+
+    private sealed record DependencyNotice(string TaskId, TaskState Outcome);
 
     /// <summary>The event type webhooks subscribe to: <c>task.</c> and the action in kebab case (<c>task.dependency-satisfied</c>).</summary>
     internal static string EventType(TaskAction action) =>
@@ -722,7 +753,6 @@ public sealed partial class TaskGrain(
         if (after.IsTerminal)
         {
             await DisarmAsync(DeadlineReminder, after.Spec.Deadline is not null);
-            await NotifyDependentsAsync(after.State);
         }
 
         ScheduleWakeUp(after);
@@ -785,32 +815,6 @@ public sealed partial class TaskGrain(
         {
             LogAgentCallFailed(logger, e, Id, "revoke from", agentId);
         }
-    }
-
-    private async Task NotifyDependentsAsync(TaskState outcome)
-    {
-        await Task.WhenAll(state.State.Dependents.Select(async dependent =>
-        {
-            // A lost notice would leave the dependent waiting for good: try a few times before giving up loudly.
-            for (var attempt = 1; ; attempt++)
-            {
-                try
-                {
-                    await GrainFactory.GetGrain<ITaskGrain>(dependent).DependencyFinishedAsync(Id, outcome);
-                    return;
-                }
-                catch (Exception e) when (attempt < 3)
-                {
-                    LogDependentRetry(logger, e, Id, dependent, attempt);
-                    await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt));
-                }
-                catch (Exception e)
-                {
-                    LogDependentLost(logger, e, Id, dependent);
-                    return;
-                }
-            }
-        }));
     }
 
     private async Task KickDispatcherAsync()
@@ -924,12 +928,6 @@ public sealed partial class TaskGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId}: could not {What} agent {AgentId}")]
     private static partial void LogAgentCallFailed(ILogger logger, Exception exception, string taskId, string what, string agentId);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Task {TaskId}: telling dependent {Dependent} failed (attempt {Attempt}); retrying")]
-    private static partial void LogDependentRetry(ILogger logger, Exception exception, string taskId, string dependent, int attempt);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Task {TaskId}: dependent {Dependent} could not be told that this task finished; it keeps waiting until told")]
-    private static partial void LogDependentLost(ILogger logger, Exception exception, string taskId, string dependent);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId}: could not wake the dispatcher; its periodic sweep will find the task")]
     private static partial void LogKickFailed(ILogger logger, Exception exception, string taskId);
