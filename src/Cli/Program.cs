@@ -14,6 +14,8 @@ var root = new RootCommand("noorg: operate a NoOrg cluster. Configuration comes 
     LimitsCommands.Create(),
     CacheCommands.Create(),
     ResilienceCommands.Create(),
+    WebhooksCommands.Create(),
+    OutboxCommands.Create(),
 };
 root.Options.Add(CliContext.Json);
 root.Options.Add(CliContext.Verbose);

@@ -12,6 +12,7 @@ public sealed class NoOrgSettings
         typeof(SecuritySettings), typeof(LlmSettings), typeof(AgentsSettings), typeof(TasksSettings),
         typeof(AgentHealthSettings),
         typeof(ThrottlingSettings), typeof(CacheSettings), typeof(ResilienceSettings),
+        typeof(OutboxSettings),
     ];
 
     public GeneralSettings General { get; init; } = new();
@@ -30,6 +31,7 @@ public sealed class NoOrgSettings
     public ThrottlingSettings Throttling { get; init; } = new();
     public CacheSettings Cache { get; init; } = new();
     public ResilienceSettings Resilience { get; init; } = new();
+    public OutboxSettings Outbox { get; init; } = new();
 
     /// <summary>Binds every area and throws one <see cref="ConfigurationValidationException"/> listing every problem.</summary>
     public static NoOrgSettings Load(IConfiguration configuration)
@@ -53,6 +55,7 @@ public sealed class NoOrgSettings
             Throttling = SettingsBinder.Bind<ThrottlingSettings>(configuration, errors),
             Cache = SettingsBinder.Bind<CacheSettings>(configuration, errors),
             Resilience = SettingsBinder.Bind<ResilienceSettings>(configuration, errors),
+            Outbox = SettingsBinder.Bind<OutboxSettings>(configuration, errors),
         };
 
         errors.AddRange(settings.Cluster.Validate());
@@ -63,6 +66,7 @@ public sealed class NoOrgSettings
         errors.AddRange(settings.Security.Validate(settings.General));
         errors.AddRange(settings.Llm.Validate());
         errors.AddRange(settings.Resilience.Validate());
+        errors.AddRange(settings.Outbox.Validate());
 
         // A key that failed to parse is reported once, not again by a rule that saw its default.
         var distinct = errors.DistinctBy(e => (e.Key, e.Problem)).ToArray();

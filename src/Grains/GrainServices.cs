@@ -3,6 +3,8 @@ using NoOrg.Grains.Health;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using NoOrg.Grains.Indexing;
 using NoOrg.Grains.Patterns.Resilience;
+using NoOrg.Grains.Patterns.Outbox;
+using NoOrg.Grains.Tasks;
 using NoOrg.Storage;
 
 namespace NoOrg.Grains;
@@ -21,6 +23,9 @@ public static class GrainServices
         services.TryAddSingleton<Patterns.Caching.CacheCatalog>();
         services.AddNoOrgResilience();
         services.AddPlacementDirector<Patterns.Resilience.SiloBoundPlacement, Patterns.Resilience.SiloBoundPlacementDirector>();
+        services.AddNoOrgOutbox()
+            .AddOutboxHost<ITaskGrain>(TaskGrain.StateName)
+            .AddOutboxPayload<TaskEvent>(TaskGrain.EventPayload);
         return services;
     }
 }

@@ -1,11 +1,15 @@
+using NoOrg.Grains.Patterns.Outbox;
+
 namespace NoOrg.Grains.Tasks;
 
 /// <summary>
 /// One task: its spec, lifecycle and full history. Keyed by task id. Every change is durable before the call
-/// returns; an illegal transition throws <see cref="Errors.InvalidTransitionException"/> and changes nothing.
+/// returns; an illegal transition throws <see cref="Errors.InvalidTransitionException"/> and changes nothing. Its events
+/// leave through its outbox (<see cref="IOutboxGrain"/>); notices from its dependencies come in through it too
+/// (<see cref="IOutboxReceiver"/>).
 /// </summary>
 [Alias("noorg.tasks.task")]
-public interface ITaskGrain : IGrainWithStringKey
+public interface ITaskGrain : IGrainWithStringKey, IOutboxGrain, IOutboxReceiver
 {
     /// <summary>Creates the task; calling again with the same spec returns it, with a different spec is a conflict.</summary>
     [Alias("create")] Task<TaskSnapshot> CreateAsync(TaskSpec spec, string actor);
@@ -38,7 +42,7 @@ public interface ITaskGrain : IGrainWithStringKey
     /// <summary>Another task depends on this one: it is told when this one finishes. Returns this task's state now.</summary>
     [Alias("add-dependent")] Task<TaskState> AddDependentAsync(string dependentId);
 
-    /// <summary>A dependency of this task completed (or failed for good, which fails this task).</summary>
+    /// <summary>A dependency of this task completed (or failed for good, which fails this task). Idempotent.</summary>
     [Alias("dependency-finished")] Task DependencyFinishedAsync(string dependencyId, TaskState outcome);
 
     /// <summary>The holding agent went away (unregistered, offline): retry or fail under the task's policy.</summary>

@@ -7,18 +7,23 @@ using NoOrg.Grains.Dispatch;
 using NoOrg.Grains.Errors;
 using NoOrg.Grains.Health;
 using NoOrg.Grains.Indexing;
+using NoOrg.Grains.Patterns.Outbox;
 using Orleans.Configuration;
 
 namespace NoOrg.Grains.Tasks;
 
 /// <summary>
 /// One task and its lifecycle. Every change runs the same pipeline: validate, build the new state with its history
-/// entry, write it, project it into the task index, publish the event, then tell other grains (agents, dependents,
-/// the dispatcher). A failed validation or a refused agent changes nothing.
+/// entry and its event in the outbox, write it, project it into the task index, then tell other grains (agents,
+/// dependents, the dispatcher). The event goes out through the outbox (streams and webhook subscriptions) after the
+/// write, at least once, and so do the notices to dependents when it finishes. A failed validation or a refused agent
+/// changes nothing.
 /// </summary>
 public sealed partial class TaskGrain(
-    [PersistentState("task", StorageNames.Default)] IPersistentState<TaskGrainState> state,
+    [PersistentState(TaskGrain.StateName, StorageNames.Default)] IPersistentState<TaskGrainState> state,
     ITaskIndex index,
+    OutboxRelayFactory outboxes,
+    WebhookDirectory webhooks,
     NoOrgSettings settings,
     TimeProvider clock,
     IOptions<ReminderOptions> reminderOptions,
@@ -27,6 +32,15 @@ public sealed partial class TaskGrain(
     /// <summary>One timeout reminder per attempt (<c>timeout-3</c>): a later attempt never reuses the name of one just removed.</summary>
     internal const string TimeoutReminderPrefix = "timeout-";
     internal const string DeadlineReminder = "deadline";
+
+    /// <summary>The state name (unique to this grain type): the outbox sweeper maps stored rows back to task grains by it.</summary>
+    internal const string StateName = "task";
+
+    /// <summary>Outbox payload type of task events (<see cref="TaskEvent"/> in JSON).</summary>
+    internal const string EventPayload = "noorg.tasks.event";
+
+    /// <summary>Outbox message type that tells a dependent this task finished (<see cref="DependencyNotice"/> in JSON).</summary>
+    internal const string DependencyFinishedType = "task.dependency-finished";
     internal const int MaxDependencyDepth = 64;
     private const int MaxHistoryPage = 1000;
     private const string SystemActor = "system";
@@ -40,8 +54,12 @@ public sealed partial class TaskGrain(
 
     private IGrainTimer? wakeUp;
     private IGrainTimer? projectionRetry;
+    private OutboxRelay? relay;
 
     private string Id => this.GetPrimaryKeyString();
+
+    private OutboxRelay Outbox => relay ??= outboxes.Create(
+        this, () => state.State.Outbox, outbox => state.State = state.State with { Outbox = outbox }, () => WriteAsync(state.State));
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -51,6 +69,32 @@ public sealed partial class TaskGrain(
             await ProjectAsync(task);
             ScheduleWakeUp(task);
         }
+
+        Outbox.Activated();
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => Outbox.DeactivatingAsync();
+
+    public Task<int> DeliverOutboxAsync() => Outbox.DeliverDueAsync();
+
+    public Task<IReadOnlyList<OutboxEntryView>> GetOutboxAsync() => Task.FromResult(Outbox.View());
+
+    public Task<int> RetryDeadLettersAsync(string? messageId) => Outbox.RetryDeadAsync(messageId);
+
+    /// <summary>
+    /// Dependency notices arrive through the finished task's outbox, at least once. No inbox is needed: handling is
+    /// idempotent by state (a satisfied dependency is no longer waited on; a finished task ignores notices).
+    /// </summary>
+    public Task ReceiveAsync(OutboxDelivery delivery)
+    {
+        ArgumentNullException.ThrowIfNull(delivery);
+        if (delivery.Message.Type != DependencyFinishedType
+            || System.Text.Json.JsonSerializer.Deserialize<DependencyNotice>(delivery.Message.PayloadJson, OutboxRegistry.PayloadJson) is not { } notice)
+        {
+            throw Invalid($"message {delivery.Message.Id}: a task grain accepts only {DependencyFinishedType} messages (got {delivery.Message.Type})");
+        }
+
+        return DependencyFinishedAsync(notice.TaskId, notice.Outcome);
     }
 
     public Task<TaskSnapshot?> GetAsync() => Task.FromResult(state.State.Task);
@@ -414,9 +458,9 @@ public sealed partial class TaskGrain(
             return false;
         }
 
-        if (!current.IsTerminal)
+        if (!current.IsTerminal || !state.State.Outbox.IsEmpty)
         {
-            return false;
+            return false; // still running, or its events are not all out yet (the next clean-up comes back)
         }
 
         await DisarmAsync(TimeoutReminder(current.Attempt), current.Spec.Timeout is not null);
@@ -619,15 +663,41 @@ public sealed partial class TaskGrain(
 
     private async Task WriteChangeAsync(TaskSnapshot next, TaskEvent change, string? specHash)
     {
+        var type = EventType(change.Action);
+        var message = new OutboxMessage(
+            $"task:{Id}:{change.Sequence}", type, "task/" + Id, EventPayload, OutboxTargets.Payload(change), change.At);
+        OutboxTarget[] targets =
+        [
+            OutboxTarget.Stream(NoOrgStreams.Provider, NoOrgStreams.Tasks, Id),
+            OutboxTarget.Stream(NoOrgStreams.Provider, NoOrgStreams.Tasks, NoOrgStreams.AllKey),
+            .. (await webhooks.MatchingAsync(type)).Select(OutboxTarget.Webhook),
+        ];
+
         var before = state.State;
+        var outbox = before.Outbox.Add(message, targets);
+        if (next.IsTerminal && before.Task?.IsTerminal != true && before.Dependents.Count > 0)
+        {
+            // Every dependent is told, at least once, even across a crash: the notice is written with the change.
+            var notice = new OutboxMessage($"task:{Id}:finished", DependencyFinishedType, "task/" + Id, DependencyFinishedType,
+                OutboxTargets.Payload(new DependencyNotice(Id, next.State)), change.At);
+            outbox = outbox.Add(notice, before.Dependents.Select(d => OutboxTarget.Grain(GrainFactory.GetGrain<ITaskGrain>(d).GetGrainId())));
+        }
+
         var limit = settings.Tasks.HistoryLimit;
         TaskEvent[] history = [.. before.History.Skip(Math.Max(0, before.History.Count - limit + 1)), change];
         state.State = before with
         {
             Task = next, History = history, HistoryTotal = before.HistoryTotal + 1, SpecHash = specHash ?? before.SpecHash,
+            Outbox = outbox,
         };
         await WriteAsync(before);
     }
+
+    private sealed record DependencyNotice(string TaskId, TaskState Outcome);
+
+    /// <summary>The event type webhooks subscribe to: <c>task.</c> and the action in kebab case (<c>task.dependency-satisfied</c>).</summary>
+    internal static string EventType(TaskAction action) =>
+        "task." + string.Concat(action.ToString().Select((c, i) => char.IsUpper(c) ? (i > 0 ? "-" : "") + char.ToLowerInvariant(c) : c.ToString()));
 
     private async Task WriteAsync(TaskGrainState before)
     {
@@ -642,6 +712,8 @@ public sealed partial class TaskGrain(
             DeactivateOnIdle();
             throw;
         }
+
+        Outbox.Written();
     }
 
     /// <summary>
@@ -652,7 +724,6 @@ public sealed partial class TaskGrain(
     private async Task FollowUpAsync(TaskSnapshot? before, TaskSnapshot after, TaskEvent change)
     {
         await ProjectAsync(after);
-        await PublishAsync(change);
 
         var holderBefore = before is null ? null : Holder(before);
         var holderAfter = Holder(after);
@@ -684,7 +755,6 @@ public sealed partial class TaskGrain(
         if (after.IsTerminal)
         {
             await DisarmAsync(DeadlineReminder, after.Spec.Deadline is not null);
-            await NotifyDependentsAsync(after.State);
         }
 
         ScheduleWakeUp(after);
@@ -710,20 +780,6 @@ public sealed partial class TaskGrain(
             projectionRetry ??= this.RegisterGrainTimer(
                 _ => state.State.Task is { } latest ? ProjectAsync(latest) : Task.CompletedTask,
                 new GrainTimerCreationOptions(ProjectionRetryPeriod, ProjectionRetryPeriod) { KeepAlive = true });
-        }
-    }
-
-    private async Task PublishAsync(TaskEvent change)
-    {
-        try
-        {
-            var streams = this.GetStreamProvider(NoOrgStreams.Provider);
-            await streams.GetStream<TaskEvent>(NoOrgStreams.TaskStream(Id)).OnNextAsync(change);
-            await streams.GetStream<TaskEvent>(NoOrgStreams.AllTasksStream).OnNextAsync(change);
-        }
-        catch (Exception e)
-        {
-            LogPublishFailed(logger, e, Id, change.Sequence);
         }
     }
 
@@ -791,32 +847,6 @@ public sealed partial class TaskGrain(
         {
             LogAgentCallFailed(logger, e, Id, "revoke from", agentId);
         }
-    }
-
-    private async Task NotifyDependentsAsync(TaskState outcome)
-    {
-        await Task.WhenAll(state.State.Dependents.Select(async dependent =>
-        {
-            // A lost notice would leave the dependent waiting for good: try a few times before giving up loudly.
-            for (var attempt = 1; ; attempt++)
-            {
-                try
-                {
-                    await GrainFactory.GetGrain<ITaskGrain>(dependent).DependencyFinishedAsync(Id, outcome);
-                    return;
-                }
-                catch (Exception e) when (attempt < 3)
-                {
-                    LogDependentRetry(logger, e, Id, dependent, attempt);
-                    await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt));
-                }
-                catch (Exception e)
-                {
-                    LogDependentLost(logger, e, Id, dependent);
-                    return;
-                }
-            }
-        }));
     }
 
     private async Task KickDispatcherAsync()
@@ -928,17 +958,8 @@ public sealed partial class TaskGrain(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId} version {Version} is stored but not yet in the task index; retrying")]
     private static partial void LogProjectionFailed(ILogger logger, Exception exception, string taskId, long version);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId}: event {Sequence} could not be published")]
-    private static partial void LogPublishFailed(ILogger logger, Exception exception, string taskId, long sequence);
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId}: could not {What} agent {AgentId}")]
     private static partial void LogAgentCallFailed(ILogger logger, Exception exception, string taskId, string what, string agentId);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Task {TaskId}: telling dependent {Dependent} failed (attempt {Attempt}); retrying")]
-    private static partial void LogDependentRetry(ILogger logger, Exception exception, string taskId, string dependent, int attempt);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Task {TaskId}: dependent {Dependent} could not be told that this task finished; it keeps waiting until told")]
-    private static partial void LogDependentLost(ILogger logger, Exception exception, string taskId, string dependent);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId}: could not wake the dispatcher; its periodic sweep will find the task")]
     private static partial void LogKickFailed(ILogger logger, Exception exception, string taskId);

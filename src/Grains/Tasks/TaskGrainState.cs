@@ -1,3 +1,5 @@
+using NoOrg.Grains.Patterns.Outbox;
+
 namespace NoOrg.Grains.Tasks;
 
 /// <summary>What a task grain stores: the task itself, what it was created from, who waits on it, and its history.</summary>
@@ -18,4 +20,7 @@ public sealed record TaskGrainState
 
     /// <summary>Entries ever recorded, including those dropped; the last entry's sequence number.</summary>
     [Id(4)] public long HistoryTotal { get; init; }
+
+    /// <summary>Events recorded with the change that caused them, until delivered (streams, webhooks).</summary>
+    [Id(5)] public OutboxState Outbox { get; init; } = new();
 }

@@ -1,11 +1,13 @@
 using NoOrg.Grains.Dispatch;
+using NoOrg.Grains.Patterns.Outbox;
 using NoOrg.Grains.Tasks;
 
 namespace NoOrg.Silo.Hosting;
 
 /// <summary>
 /// Wakes the cluster's background grains when a silo starts: the dispatcher (so its sweep reminder exists before
-/// any task is created) and task retention (so its clean-up reminder exists with the configured period).
+/// any task is created), task retention (so its clean-up reminder exists with the configured period) and the outbox
+/// sweeper (so messages a crash left in stored state go out).
 /// </summary>
 internal sealed class BackgroundGrainsStarter(IGrainFactory grains) : IStartupTask
 {
@@ -13,5 +15,6 @@ internal sealed class BackgroundGrainsStarter(IGrainFactory grains) : IStartupTa
     {
         await grains.GetGrain<IDispatcherGrain>(IDispatcherGrain.Key).KickAsync();
         await grains.GetGrain<ITaskRetentionGrain>(ITaskRetentionGrain.Key).EnsureScheduledAsync();
+        await grains.GetGrain<IOutboxSweeperGrain>(IOutboxSweeperGrain.Key).EnsureRunningAsync();
     }
 }

@@ -10,7 +10,7 @@ namespace NoOrg.Tests.Infrastructure;
 /// </summary>
 public static class NoOrgTestCluster
 {
-    /// <summary>Settings every test cluster uses on top of the database: short reminders, fast failure detection.</summary>
+    /// <summary>Settings every test cluster uses on top of the database: short reminders, fast failure detection, quick outbox retries.</summary>
     public static Dictionary<string, string> SettingsFor(StorageProvider provider, string connectionString) => new()
     {
         ["NOORG_STORAGE_PROVIDER"] = SettingsCatalog.Format(provider),
@@ -20,6 +20,9 @@ public static class NoOrgTestCluster
         ["NOORG_TIMEOUTS_PROBE_SECONDS"] = "1",
         ["NOORG_TIMEOUTS_RESPONSE_SECONDS"] = "10",
         ["NOORG_DASHBOARD_ENABLED"] = "false",
+        ["NOORG_OUTBOX_RETRY_BASE_MS"] = "50",
+        ["NOORG_OUTBOX_MAX_ATTEMPTS"] = "5",
+        ["NOORG_OUTBOX_SWEEP_SECONDS"] = "2",
     };
 
     /// <summary>

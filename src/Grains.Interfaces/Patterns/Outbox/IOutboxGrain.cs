@@ -1,0 +1,19 @@
+namespace NoOrg.Grains.Patterns.Outbox;
+
+/// <summary>
+/// A grain that embeds an outbox (its pending messages live in its own state). The outbox sweeper calls
+/// <see cref="DeliverOutboxAsync"/> to wake grains whose stored state still holds messages; operators see and
+/// retry dead letters through the other two.
+/// </summary>
+[Alias("noorg.outbox.host")]
+public interface IOutboxGrain : IGrain
+{
+    /// <summary>Delivers the messages that are due now; returns how many are still pending.</summary>
+    [Alias("deliver-outbox")] Task<int> DeliverOutboxAsync();
+
+    /// <summary>Pending messages first (in order), then dead letters.</summary>
+    [Alias("get-outbox")] Task<IReadOnlyList<OutboxEntryView>> GetOutboxAsync();
+
+    /// <summary>Moves dead letters (all, or the one with <paramref name="messageId"/>) back to pending with fresh attempts.</summary>
+    [Alias("retry-dead-letters")] Task<int> RetryDeadLettersAsync(string? messageId);
+}
