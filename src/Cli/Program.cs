@@ -9,6 +9,7 @@ var root = new RootCommand("noorg: operate a NoOrg cluster. Configuration comes 
     WorkerCommand.Create(),
     AgentsCommands.Create(),
     TasksCommands.Create(),
+    SagasCommands.Create(),
     ConfigCommands.Create(),
 };
 root.Options.Add(CliContext.Json);

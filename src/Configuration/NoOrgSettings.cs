@@ -10,6 +10,7 @@ public sealed class NoOrgSettings
         typeof(GeneralSettings), typeof(ClusterSettings), typeof(StorageSettings), typeof(RemindersSettings),
         typeof(DashboardSettings), typeof(HttpSettings), typeof(HealthSettings), typeof(TimeoutSettings),
         typeof(SecuritySettings), typeof(LlmSettings), typeof(AgentsSettings), typeof(TasksSettings),
+        typeof(SagasSettings),
     ];
 
     public GeneralSettings General { get; init; } = new();
@@ -24,6 +25,7 @@ public sealed class NoOrgSettings
     public LlmSettings Llm { get; init; } = new();
     public AgentsSettings Agents { get; init; } = new();
     public TasksSettings Tasks { get; init; } = new();
+    public SagasSettings Sagas { get; init; } = new();
 
     /// <summary>Binds every area and throws one <see cref="ConfigurationValidationException"/> listing every problem.</summary>
     public static NoOrgSettings Load(IConfiguration configuration)
@@ -43,6 +45,7 @@ public sealed class NoOrgSettings
             Llm = SettingsBinder.Bind<LlmSettings>(configuration, errors),
             Agents = SettingsBinder.Bind<AgentsSettings>(configuration, errors),
             Tasks = SettingsBinder.Bind<TasksSettings>(configuration, errors),
+            Sagas = SettingsBinder.Bind<SagasSettings>(configuration, errors),
         };
 
         errors.AddRange(settings.Cluster.Validate());

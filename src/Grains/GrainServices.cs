@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using NoOrg.Grains.Indexing;
+using NoOrg.Grains.Sagas;
 using NoOrg.Storage;
 
 namespace NoOrg.Grains;
@@ -13,6 +14,8 @@ public static class GrainServices
         services.AddSingleton<ITaskIndex, SqlTaskIndex>();
         services.AddSingleton<IAgentIndex, SqlAgentIndex>();
         services.AddSingleton<IIncomingGrainCallFilter, Errors.StorageErrorFilter>();
+        services.AddSingleton<ISagaIndex, SqlSagaIndex>();
+        services.AddSingleton<SagaRegistry>();
         return services;
     }
 }
