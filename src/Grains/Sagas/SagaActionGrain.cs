@@ -60,7 +60,15 @@ public abstract partial class SagaActionGrain(
         }
 
         state.State = stored with { Request = request, Outcome = null };
-        await state.WriteStateAsync();
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            state.State = stored; // not accepted: the coordinator asks again
+            throw;
+        }
         running?.Dispose();
         running = new CancellationTokenSource();
         runningAttempt = request.Attempt;

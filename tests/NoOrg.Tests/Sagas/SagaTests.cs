@@ -242,7 +242,9 @@ public abstract class SagaTests(ClusterFixture fixture)
         Assert.Equal(SagaStatus.Completed, done.Status);
         Assert.Empty((await Effects(committedScope)).Calls);
         await Assert.ThrowsAsync<InvalidTransitionException>(() => committed.RecordAsync("late", Undo, "{}"));
-        await Assert.ThrowsAsync<NotFoundException>(() => aborted.RecordAsync("x", "no-such-handler", "{}"));
+        var open = await Client.BeginCompensationScopeAsync("booking");
+        await Assert.ThrowsAsync<NotFoundException>(() => open.RecordAsync("x", "no-such-handler", "{}"));
+        await open.CommitAsync();
     }
 
     [SkippableFact]
@@ -287,15 +289,28 @@ public abstract class SagaTests(ClusterFixture fixture)
         var random = new Random(5);
         string?[] failAt = [null, "s1", "s2", "s3", "s4"];
         var runs = Enumerable.Range(0, 200).Select(_ => (Scope: NewScope(), FailAt: failAt[random.Next(failAt.Length)])).ToArray();
-        var sagas = await Task.WhenAll(runs.Select(r => Client.StartSagaAsync(Chain, new TestSagaInput(r.Scope, r.FailAt).ToJson())));
+        // Starts go out 20 at a time (each returns once its first step is asked for); all 200 then run at once.
+        using var starting = new SemaphoreSlim(20);
+        var sagas = await Task.WhenAll(runs.Select(async r =>
+        {
+            await starting.WaitAsync();
+            try
+            {
+                return await Client.StartSagaAsync(Chain, new TestSagaInput(r.Scope, r.FailAt).ToJson());
+            }
+            finally
+            {
+                starting.Release();
+            }
+        }));
 
         var ended = await Eventually.ReturnsAsync(
-            () => Task.WhenAll(sagas.Select(s => Client.GetGrain<ISagaGrain>(s.Id).GetAsync())),
-            all => all.All(s => s!.IsTerminal),
+            async () => new Progress(await Task.WhenAll(sagas.Select(s => Client.GetGrain<ISagaGrain>(s.Id).GetAsync()))),
+            p => p.Sagas.All(s => s!.IsTerminal),
             TimeSpan.FromMinutes(5), "all 200 sagas to end");
 
         int applied = 0, compensated = 0;
-        foreach (var ((scope, failing), saga) in runs.Zip(ended))
+        foreach (var ((scope, failing), saga) in runs.Zip(ended.Sagas))
         {
             var effects = await Effects(scope);
             var k = failing is null ? 5 : int.Parse(failing[1..], System.Globalization.CultureInfo.InvariantCulture);
@@ -303,8 +318,15 @@ public abstract class SagaTests(ClusterFixture fixture)
             var expected = failing is null
                 ? done.Select(s => "do:" + s).ToArray()
                 : [.. done.Select(s => "do:" + s), .. done.Reverse().Select(s => "undo:" + s)];
-            Assert.Equal(failing is null ? SagaStatus.Completed : SagaStatus.Compensated, saga!.Status);
-            Assert.Equal(expected, effects.Applied);
+            if (saga!.Status != (failing is null ? SagaStatus.Completed : SagaStatus.Compensated) || !expected.SequenceEqual(effects.Applied))
+            {
+                var log = await LogAsync(saga.Id);
+                throw new Xunit.Sdk.XunitException(
+                    $"saga {saga.Id} failing at {failing ?? "-"}: {saga.Status}, applied [{string.Join(", ", effects.Applied)}], " +
+                    $"calls [{string.Join(", ", effects.Calls.Select(c => $"{c.Key}={c.Value}"))}], log:\n" +
+                    string.Join("\n", log.Select(e => $"{e.Sequence} {e.Action} {e.Status} {e.StepId} #{e.Attempt} {e.Detail}")));
+            }
+
             applied += effects.Applied.Count(a => a.StartsWith("do:", StringComparison.Ordinal));
             compensated += effects.Applied.Count(a => a.StartsWith("undo:", StringComparison.Ordinal));
         }
@@ -335,6 +357,14 @@ public abstract class SagaTests(ClusterFixture fixture)
         var entry = log.FirstOrDefault(e => e.Action == action && e.StepId == stepId)
             ?? throw new Xunit.Sdk.XunitException($"no {action} entry for {stepId} in the log");
         return log.ToList().IndexOf(entry);
+    }
+
+    /// <summary>What is still running, for the failure message.</summary>
+    private sealed record Progress(SagaSnapshot?[] Sagas)
+    {
+        public override string ToString() => string.Join("; ", Sagas.Where(s => s is { IsTerminal: false }).Take(5).Select(s =>
+            $"{s!.Id} {s.Status} [{string.Join(", ", s.Steps.Select(p => $"{p.StepId}:{p.Phase}/{p.Attempt}/{p.CompensationAttempt}"))}]"))
+            + $" ({Sagas.Count(s => s is { IsTerminal: false })} not ended)";
     }
 
     private static string NewScope() => "effects-" + Guid.NewGuid().ToString("N");

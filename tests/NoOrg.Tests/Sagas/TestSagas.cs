@@ -21,7 +21,8 @@ public sealed class SagaTestSiloConfigurator : ISiloConfigurator
     public const string Hold = "test-hold";
     public const string Undo = "test-undo";
 
-    public static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(2);
+    // Long enough for a loaded test machine; the time-out tests wait a few of them.
+    public static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(5);
     public static readonly TimeSpan Backoff = TimeSpan.FromMilliseconds(50);
 
     public void Configure(ISiloBuilder siloBuilder)
@@ -148,22 +149,27 @@ public sealed record SagaEffects
 public sealed class SagaEffectsGrain(
     [PersistentState("saga-test-effects", StorageNames.Default)] IPersistentState<SagaEffects> state) : Grain, ISagaEffectsGrain
 {
-    public async Task CallAsync(string label)
-    {
-        var calls = new Dictionary<string, int>(state.State.Calls) { [label] = state.State.CallsOf(label) + 1 };
-        state.State = state.State with { Calls = calls };
-        await state.WriteStateAsync();
-    }
+    public Task CallAsync(string label) =>
+        WriteAsync(state.State with { Calls = new Dictionary<string, int>(state.State.Calls) { [label] = state.State.CallsOf(label) + 1 } });
 
-    public async Task ApplyAsync(string idempotencyKey, string label)
+    public Task ApplyAsync(string idempotencyKey, string label) => state.State.Keys.Contains(idempotencyKey)
+        ? Task.CompletedTask
+        : WriteAsync(state.State with { Applied = [.. state.State.Applied, label], Keys = [.. state.State.Keys, idempotencyKey] });
+
+    /// <summary>Kept in memory only once stored: a failed write must not look applied to the next call.</summary>
+    private async Task WriteAsync(SagaEffects next)
     {
-        if (state.State.Keys.Contains(idempotencyKey))
+        var before = state.State;
+        state.State = next;
+        try
         {
-            return;
+            await state.WriteStateAsync();
         }
-
-        state.State = state.State with { Applied = [.. state.State.Applied, label], Keys = [.. state.State.Keys, idempotencyKey] };
-        await state.WriteStateAsync();
+        catch
+        {
+            state.State = before;
+            throw;
+        }
     }
 
     public Task<SagaEffects> GetAsync() => Task.FromResult(state.State);
