@@ -10,6 +10,7 @@ var root = new RootCommand("noorg: operate a NoOrg cluster. Configuration comes 
     AgentsCommands.Create(),
     TasksCommands.Create(),
     HealthCommands.Create(),
+    SagasCommands.Create(),
     ConfigCommands.Create(),
     LimitsCommands.Create(),
     CacheCommands.Create(),

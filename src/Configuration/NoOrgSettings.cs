@@ -13,6 +13,7 @@ public sealed class NoOrgSettings
         typeof(AgentHealthSettings),
         typeof(ThrottlingSettings), typeof(CacheSettings), typeof(ResilienceSettings),
         typeof(OutboxSettings),
+        typeof(SagasSettings),
     ];
 
     public GeneralSettings General { get; init; } = new();
@@ -32,6 +33,7 @@ public sealed class NoOrgSettings
     public CacheSettings Cache { get; init; } = new();
     public ResilienceSettings Resilience { get; init; } = new();
     public OutboxSettings Outbox { get; init; } = new();
+    public SagasSettings Sagas { get; init; } = new();
 
     /// <summary>Binds every area and throws one <see cref="ConfigurationValidationException"/> listing every problem.</summary>
     public static NoOrgSettings Load(IConfiguration configuration)
@@ -56,6 +58,7 @@ public sealed class NoOrgSettings
             Cache = SettingsBinder.Bind<CacheSettings>(configuration, errors),
             Resilience = SettingsBinder.Bind<ResilienceSettings>(configuration, errors),
             Outbox = SettingsBinder.Bind<OutboxSettings>(configuration, errors),
+            Sagas = SettingsBinder.Bind<SagasSettings>(configuration, errors),
         };
 
         errors.AddRange(settings.Cluster.Validate());

@@ -14,6 +14,9 @@ public static class NoOrgStreams
     /// <summary>Namespace of <see cref="Agents.AgentEvent"/> streams; the key is the agent id, or <see cref="AllKey"/> for every agent.</summary>
     public const string Agents = "noorg.agents";
 
+    /// <summary>Namespace of <see cref="Sagas.SagaLogEntry"/> streams; the key is the saga id, or <see cref="AllKey"/> for every saga.</summary>
+    public const string Sagas = "noorg.sagas";
+
     public const string AllKey = "*";
 
     public static StreamId TaskStream(string taskId) => StreamId.Create(Tasks, taskId);
@@ -23,4 +26,8 @@ public static class NoOrgStreams
     public static StreamId AgentStream(string agentId) => StreamId.Create(Agents, agentId);
 
     public static StreamId AllAgentsStream { get; } = StreamId.Create(Agents, AllKey);
+
+    public static StreamId SagaStream(string sagaId) => StreamId.Create(Sagas, sagaId);
+
+    public static StreamId AllSagasStream { get; } = StreamId.Create(Sagas, AllKey);
 }

@@ -5,6 +5,7 @@ using NoOrg.Grains.Indexing;
 using NoOrg.Grains.Patterns.Resilience;
 using NoOrg.Grains.Patterns.Outbox;
 using NoOrg.Grains.Tasks;
+using NoOrg.Grains.Sagas;
 using NoOrg.Storage;
 
 namespace NoOrg.Grains;
@@ -26,6 +27,8 @@ public static class GrainServices
         services.AddNoOrgOutbox()
             .AddOutboxHost<ITaskGrain>(TaskGrain.StateName)
             .AddOutboxPayload<TaskEvent>(TaskGrain.EventPayload);
+        services.AddSingleton<ISagaIndex, SqlSagaIndex>();
+        services.AddSingleton<SagaRegistry>();
         return services;
     }
 }

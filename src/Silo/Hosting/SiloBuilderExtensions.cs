@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using NoOrg.Configuration;
 using NoOrg.Grains;
+using NoOrg.Grains.Sagas;
 using NoOrg.Storage;
 using Orleans.Configuration;
 using Orleans.Dashboard;
@@ -43,6 +44,10 @@ public static class SiloBuilderExtensions
         silo.AddMemoryStreams(NoOrgStreams.Provider, streams => streams.ConfigurePullingAgent(agent =>
             agent.Configure(o => o.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(10))));
         silo.Services.AddNoOrgGrainServices(storage.Provider.ToDialect(), connectionString);
+        if (settings.Sagas.RunDemo)
+        {
+            silo.Services.AddNoOrgSaga(DemoOrderSaga.Definition);
+        }
         silo.UseAdoNetReminderService(o =>
         {
             o.Invariant = invariant;
