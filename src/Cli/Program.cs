@@ -10,6 +10,7 @@ var root = new RootCommand("noorg: operate a NoOrg cluster. Configuration comes 
     AgentsCommands.Create(),
     TasksCommands.Create(),
     ConfigCommands.Create(),
+    BenchCommand.Create(),
 };
 root.Options.Add(CliContext.Json);
 root.Options.Add(CliContext.Verbose);
