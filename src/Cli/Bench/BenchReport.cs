@@ -9,11 +9,12 @@ internal sealed record BenchReport(
     MachineInfo Machine,
     IReadOnlyList<OperationResult> Operations,
     IReadOnlyList<RatioRow> Ratios,
+    IReadOnlyList<WriteCost> Writes,
     ScaleResult? Scale);
 
 internal sealed record BenchConfiguration(
     IReadOnlyList<int> Levels, double WarmupSeconds, double DurationSeconds, long Count, int Scale, int QuerySamples,
-    IReadOnlyList<string> Operations);
+    IReadOnlyList<string> Operations, int ProfileSamples);
 
 /// <summary>
 /// The machine the bench ran on and the cluster it measured. Load averages at the start and end say how busy the

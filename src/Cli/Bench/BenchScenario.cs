@@ -17,6 +17,9 @@ internal abstract class BenchScenario
 
     public abstract Task<TimeSpan> RunOnceAsync(CancellationToken cancellationToken);
 
+    /// <summary>Waits for work that samples left running in the background (none by default).</summary>
+    public virtual Task SettleAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     /// <summary>After each level: leaves nothing behind that would load the cluster during the next measurement.</summary>
     public virtual Task CleanUpAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

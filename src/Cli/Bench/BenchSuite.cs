@@ -20,6 +20,7 @@ internal sealed class BenchSuite(BenchRun run)
         var insert = new InsertFloor(run);
         var scenarios = Create(insert).Where(s => run.Plan.Operations.Contains(s.Name, StringComparer.Ordinal)).ToArray();
         var results = scenarios.ToDictionary(s => s.Name, _ => new List<LevelResult>(), StringComparer.Ordinal);
+        var writes = new List<WriteCost>();
         foreach (var scenario in scenarios)
         {
             await scenario.StartAsync(cancellationToken);
@@ -35,6 +36,16 @@ internal sealed class BenchSuite(BenchRun run)
                     var result = await LoadRunner.RunAsync(scenario, level, run.Plan, report, cancellationToken);
                     results[scenario.Name].Add(result);
                     progress.Finished(scenario.Name, level, result);
+                    await scenario.CleanUpAsync(cancellationToken);
+                }
+            }
+
+            if (run.Plan.ProfileSamples > 0 && WriteProfile.Supported(run.Settings))
+            {
+                foreach (var scenario in scenarios.Where(s => !s.IsFloor))
+                {
+                    progress.Scaling($"writes of {scenario.Name}", run.Plan.ProfileSamples);
+                    writes.Add(await WriteProfile.MeasureAsync(run, scenario, run.Plan.ProfileSamples, cancellationToken));
                     await scenario.CleanUpAsync(cancellationToken);
                 }
             }
@@ -62,10 +73,10 @@ internal sealed class BenchSuite(BenchRun run)
             LoadAverage());
         var plan = run.Plan;
         var configuration = new BenchConfiguration(
-            plan.Levels, plan.Warmup.TotalSeconds, plan.Duration.TotalSeconds, plan.Count, plan.Scale, plan.QuerySamples, plan.Operations);
+            plan.Levels, plan.Warmup.TotalSeconds, plan.Duration.TotalSeconds, plan.Count, plan.Scale, plan.QuerySamples, plan.Operations, plan.ProfileSamples);
         return new BenchReport(
             Informational(typeof(BenchSuite).Assembly), startedAt, DateTimeOffset.UtcNow, configuration, machine, operations,
-            RatioRow.From(operations), scale);
+            RatioRow.From(operations), writes, scale);
     }
 
     private IEnumerable<BenchScenario> Create(InsertFloor insert) =>

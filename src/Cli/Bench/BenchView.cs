@@ -39,6 +39,17 @@ internal static class BenchView
             terminal.MarkupLineInterpolated($"[red]{failing.Name} at {failing.l.Concurrency}: {failing.l.Errors} error(s), first: {failing.l.FirstError}[/]");
         }
 
+        if (report.Writes.Count > 0)
+        {
+            var writes = new Table().AddColumns("operation", "rows written / sample", "transactions / sample (reads included)", "samples");
+            foreach (var w in report.Writes)
+            {
+                writes.AddRow(w.Operation, Number(w.RowsWrittenPerSample), Number(w.CommitsPerSample), Number(w.Samples));
+            }
+
+            terminal.Write(writes);
+        }
+
         if (report.Scale is { } scale)
         {
             terminal.MarkupLineInterpolated(

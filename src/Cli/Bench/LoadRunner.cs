@@ -72,4 +72,5 @@ internal sealed record BenchPlan(
     long Count,
     int Scale,
     int QuerySamples,
-    IReadOnlyList<string> Operations);
+    IReadOnlyList<string> Operations,
+    int ProfileSamples = 0);

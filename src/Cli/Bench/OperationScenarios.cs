@@ -95,6 +95,8 @@ internal sealed class AssignmentScenario(BenchRun run) : BenchScenario
         return Stopwatch.GetElapsedTime(started, at);
     }
 
+    public override Task SettleAsync(CancellationToken cancellationToken) => agents!.DrainAsync();
+
     public override Task CleanUpAsync(CancellationToken cancellationToken) => agents!.DrainAsync();
 
     public override async Task StopAsync(CancellationToken cancellationToken)

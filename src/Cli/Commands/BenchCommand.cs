@@ -26,17 +26,21 @@ internal static class BenchCommand
         {
             Description = $"Only these operations (repeatable): {string.Join(", ", BenchSuite.AllOperations)}", AllowMultipleArgumentsPerToken = true,
         };
+        var profile = new Option<int>("--profile-writes")
+        {
+            Description = "PostgreSQL only: rows written and transactions committed per operation, from N samples each (0: skip)", DefaultValueFactory = _ => 0,
+        };
         var output = new Option<FileInfo?>("--out") { Description = "Write the full report as JSON to this file" };
         var command = new Command("bench", "Measure registration, creation, assignment, state sync and the task lifecycle against the storage and messaging floors")
         {
-            levels, duration, warmup, count, scale, samples, operations, output,
+            levels, duration, warmup, count, scale, samples, operations, profile, output,
         };
         command.SetAction(CliContext.Run(async (parse, settings, cancellationToken) =>
         {
             var chosen = parse.GetValue(operations) is { Length: > 0 } o ? o : [.. BenchSuite.AllOperations];
             var plan = new BenchPlan(
                 parse.GetValue(levels)!, TimeSpan.FromSeconds(parse.GetValue(warmup)), TimeSpan.FromSeconds(parse.GetValue(duration)),
-                parse.GetValue(count), parse.GetValue(scale), parse.GetValue(samples), chosen);
+                parse.GetValue(count), parse.GetValue(scale), parse.GetValue(samples), chosen, parse.GetValue(profile));
             if (Problem(plan) is { } problem)
             {
                 return CliContext.Fail(parse, problem, CliContext.BadConfiguration);
@@ -77,6 +81,7 @@ internal static class BenchCommand
             : plan.Warmup < TimeSpan.Zero ? "--warmup: must be 0 seconds or more"
             : plan.Count < 0 ? "--count: must be 0 or more"
             : plan.Scale < 0 ? "--scale: must be 0 or more"
+            : plan.ProfileSamples < 0 ? "--profile-writes: must be 0 or more"
             : plan.QuerySamples < 1 ? "--query-samples: must be 1 or more"
             : unknown.Length > 0 ? $"--operation: unknown {string.Join(", ", unknown)}; known: {string.Join(", ", BenchSuite.AllOperations)}"
             : null;
