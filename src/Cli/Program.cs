@@ -17,6 +17,7 @@ var root = new RootCommand("noorg: operate a NoOrg cluster. Configuration comes 
     ResilienceCommands.Create(),
     WebhooksCommands.Create(),
     OutboxCommands.Create(),
+    BenchCommand.Create(),
 };
 root.Options.Add(CliContext.Json);
 root.Options.Add(CliContext.Verbose);

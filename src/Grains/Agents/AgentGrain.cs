@@ -640,20 +640,31 @@ public sealed partial class AgentGrain(
                 Count = count,
                 Recent = [.. history.State.Recent.Concat(events).TakeLast(settings.Agents.HistoryLimit)],
             };
-            try
-            {
-                await history.WriteStateAsync();
-            }
-            catch (Exception e)
-            {
-                // The change itself is durable; the entries stay in memory and go out with the next history write.
-                LogHistoryWriteFailed(logger, Id, e);
-            }
         }
 
+        // The change is durable now; its history entries and its index row are independent writes, so they go out
+        // together instead of one after the other.
         indexStale = true;
-        await HealIndexAsync();
+        await Task.WhenAll(WriteHistoryAsync(changes.Count > 0), HealIndexAsync());
         await PublishAsync(events);
+    }
+
+    private async Task WriteHistoryAsync(bool changed)
+    {
+        if (!changed)
+        {
+            return;
+        }
+
+        try
+        {
+            await history.WriteStateAsync();
+        }
+        catch (Exception e)
+        {
+            // The change itself is durable; the entries stay in memory and go out with the next history write.
+            LogHistoryWriteFailed(logger, Id, e);
+        }
     }
 
     private async Task WriteAsync(AgentState next)

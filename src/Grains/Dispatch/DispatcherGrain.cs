@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using NoOrg.Grains.Agents;
 using NoOrg.Grains.Errors;
 using NoOrg.Grains.Indexing;
 using NoOrg.Grains.Tasks;
@@ -22,6 +23,9 @@ public sealed partial class DispatcherGrain(
 {
     internal const int BatchSize = 200;
     private const int CandidatesPerTask = 5;
+
+    /// <summary>Assignments a pass keeps in flight at once, each on a different agent.</summary>
+    private const int MaxConcurrentPlacements = 16;
     private static readonly TimeSpan SweepPeriod = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan Coalesce = TimeSpan.FromMilliseconds(10);
 
@@ -82,31 +86,69 @@ public sealed partial class DispatcherGrain(
         // Capability sets of tasks this pass could not place. A later (lower or equal priority) task whose agents
         // are all agents the blocked task could use must not overtake it when a slot frees up mid-pass.
         var blocked = new List<IReadOnlyList<string>>();
+
+        // Placements run concurrently, but never two on the same first-choice agent: where tasks compete for an
+        // agent, the earlier one is settled before the later one is considered, so the order above still holds.
+        var inFlight = new Dictionary<string, (ReadyTask Task, Task<bool> Placing)>(StringComparer.Ordinal);
+        async Task SettleAsync()
+        {
+            foreach (var (task, placing) in inFlight.Values)
+            {
+                if (await placing)
+                {
+                    placed++;
+                }
+                else
+                {
+                    blocked.Add(task.RequiredCapabilities);
+                }
+            }
+
+            inFlight.Clear();
+        }
+
+        bool IsBlocked(ReadyTask task) => blocked.Any(b => b.All(c => task.RequiredCapabilities.Contains(c, StringComparer.Ordinal)));
+
         foreach (var task in ready)
         {
-            if (blocked.Any(b => b.All(c => task.RequiredCapabilities.Contains(c, StringComparer.Ordinal))))
+            if (IsBlocked(task))
             {
                 await GrainFactory.GetGrain<ITaskGrain>(task.Id).NoteUnassignableAsync(await ExplainAsync(task));
                 continue;
             }
 
-            if (await PlaceAsync(task))
+            var candidates = await agents.CandidatesAsync(task.RequiredCapabilities, CandidatesPerTask);
+            var free = candidates.Where(c => !inFlight.ContainsKey(c.Id)).ToArray();
+            if (inFlight.Count >= MaxConcurrentPlacements || (candidates.Count > 0 && free.Length == 0))
             {
-                placed++;
+                await SettleAsync();
+                if (IsBlocked(task))
+                {
+                    await GrainFactory.GetGrain<ITaskGrain>(task.Id).NoteUnassignableAsync(await ExplainAsync(task));
+                    continue;
+                }
+
+                free = [.. await agents.CandidatesAsync(task.RequiredCapabilities, CandidatesPerTask)];
             }
-            else
+
+            if (free.Length == 0)
             {
+                await GrainFactory.GetGrain<ITaskGrain>(task.Id).NoteUnassignableAsync(await ExplainAsync(task));
                 blocked.Add(task.RequiredCapabilities);
+                continue;
             }
+
+            inFlight[free[0].Id] = (task, PlaceAsync(task, free));
         }
 
+        await SettleAsync();
         return (placed, ready.Count == BatchSize);
     }
 
-    private async Task<bool> PlaceAsync(ReadyTask task)
+    /// <summary>Tries the candidates in order; false (and the reason noted on the task) when none takes it.</summary>
+    private async Task<bool> PlaceAsync(ReadyTask task, IReadOnlyList<AgentSummary> candidates)
     {
         var grain = GrainFactory.GetGrain<ITaskGrain>(task.Id);
-        var candidates = await agents.CandidatesAsync(task.RequiredCapabilities, CandidatesPerTask);
         foreach (var candidate in candidates)
         {
             try
