@@ -21,6 +21,13 @@ public static class CacheRegistration
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         var options = new CacheOptions();
         configure?.Invoke(options);
+        if (options.MaxEntries is < 1 || options.Partitions is < 1 or > 1024
+            || options.DefaultTtl <= TimeSpan.Zero || options.LoadTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(configure),
+                $"Cache '{name}': MaxEntries must be at least 1, Partitions 1 to 1024, DefaultTtl and LoadTimeout above zero.");
+        }
+
         services.AddSingleton(new NamedCacheOptions(name, options));
         services.TryAddSingleton<CacheCatalog>();
         return services;
