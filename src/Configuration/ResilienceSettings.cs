@@ -110,7 +110,8 @@ public sealed class ResilienceSettings
         var result = new List<(string, List<(string, string)>)>();
         foreach (var part in text.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            var colon = part.IndexOf(':', StringComparison.Ordinal);
+            // The settings follow the last colon, so a name may hold colons of its own (webhook:host:port).
+            var colon = part.LastIndexOf(':');
             if (colon <= 0)
             {
                 errors?.Add(new SettingError("NOORG_RESILIENCE_DESTINATIONS", text, $"'{part}' must look like name:key=value,key=value"));

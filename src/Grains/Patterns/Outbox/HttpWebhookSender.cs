@@ -1,11 +1,20 @@
 using System.Text;
+using NoOrg.Grains.Patterns.Resilience;
 
 namespace NoOrg.Grains.Patterns.Outbox;
 
-/// <summary><see cref="IWebhookSender"/> over the named <see cref="HttpClient"/> <see cref="ClientName"/> (timeout from settings).</summary>
-internal sealed class HttpWebhookSender(IHttpClientFactory clients) : IWebhookSender
+/// <summary>
+/// <see cref="IWebhookSender"/> through the outbound resilience pipeline of the webhook's host
+/// (destination <c>webhook:host:port</c>): its breaker stops the relay from hammering a host that is down, its
+/// bulkhead bounds the calls in flight. The relay's own durable retries come on top.
+/// </summary>
+internal sealed class HttpWebhookSender(IOutboundResilience resilience) : IWebhookSender
 {
-    public const string ClientName = "noorg-webhooks";
+    public static string Destination(Uri url)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        return "webhook:" + url.Authority;
+    }
 
     public async Task SendAsync(WebhookRequest request, CancellationToken cancellationToken)
     {
@@ -19,7 +28,8 @@ internal sealed class HttpWebhookSender(IHttpClientFactory clients) : IWebhookSe
             message.Headers.TryAddWithoutValidation(name, value);
         }
 
-        using var response = await clients.CreateClient(ClientName).SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        using var client = resilience.CreateHttpClient(Destination(request.Url));
+        using var response = await client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         if (!response.IsSuccessStatusCode)
         {
             throw new HttpRequestException(

@@ -14,9 +14,6 @@ public static class OutboxServiceCollectionExtensions
         services.AddSingleton<IInbox, SqlInbox>();
         services.AddSingleton<SqlOutboxStore>();
         services.AddSingleton<IWebhookSender, HttpWebhookSender>();
-        services.AddHttpClient(HttpWebhookSender.ClientName)
-            .ConfigureHttpClient((provider, client) =>
-                client.Timeout = TimeSpan.FromSeconds(provider.GetRequiredService<NoOrgSettings>().Outbox.WebhookTimeoutSeconds + 1));
         services.AddSingleton(provider => new OutboxTargets(
             provider.GetRequiredService<IGrainFactory>(), provider.GetRequiredService<OutboxRegistry>(), provider.GetRequiredService<WebhookDirectory>(),
             provider.GetRequiredService<IWebhookSender>(), provider.GetRequiredService<NoOrgSettings>(), provider.GetRequiredService<TimeProvider>()));

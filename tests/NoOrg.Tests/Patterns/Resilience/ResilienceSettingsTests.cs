@@ -7,11 +7,12 @@ public sealed class ResilienceSettingsTests
     [Fact]
     public void A_destination_override_changes_only_its_own_keys()
     {
-        var settings = Load("openai:retries=5,breakSeconds=90;hooks.example.com:maxConcurrency=4");
+        var settings = Load("openai:retries=5,breakSeconds=90;hooks.example.com:maxConcurrency=4;webhook:hooks.example.org:443:retries=1");
 
         var openai = settings.Resilience.For("OpenAI");
         Assert.Equal((5, TimeSpan.FromSeconds(90), 32), (openai.RetryAttempts, openai.BreakerBreakDuration, openai.MaxConcurrency));
         Assert.Equal(4, settings.Resilience.For("hooks.example.com").MaxConcurrency);
+        Assert.Equal(1, settings.Resilience.For("webhook:hooks.example.org:443").RetryAttempts);
         Assert.Equal(settings.Resilience.Defaults, settings.Resilience.For("anything-else"));
     }
 
