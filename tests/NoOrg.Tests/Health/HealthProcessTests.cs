@@ -27,11 +27,11 @@ public sealed class HealthProcessTests
             var capability = $"nap-{Guid.NewGuid():N}"[..12];
             doomed = WorkerProcess.Start(silo.Environment, "--id", "doomed-worker", "--capability", capability);
 
-            var created = await Cli(silo, "tasks", "create", "--name", "nap", "--type", "sleep", "--input", "{\"ms\":20000}", "--capability", capability, "--json");
+            var created = await Cli(silo, "tasks", "create", "--name", "nap", "--type", "sleep", "--input", "{\"ms\":40000}", "--capability", capability, "--json");
             var taskId = created.GetProperty("id").GetString()!;
             await Eventually.ReturnsAsync(() => Cli(silo, "tasks", "show", taskId, "--json"),
-                t => t.GetProperty("state").GetString() == "running" && t.GetProperty("assignedTo").GetString() == "doomed-worker",
-                TimeSpan.FromSeconds(60), "the first worker to run the task");
+                t => t.GetProperty("state").GetString() is "assigned" or "running" && t.GetProperty("assignedTo").GetString() == "doomed-worker",
+                TimeSpan.FromSeconds(90), "the first worker to hold the task");
 
             survivor = WorkerProcess.Start(silo.Environment, "--id", "survivor-worker", "--capability", capability);
             doomed.Kill(entireProcessTree: true);
@@ -45,7 +45,7 @@ public sealed class HealthProcessTests
             Assert.Contains(report.GetProperty("openIssues").EnumerateArray(), i => i.GetProperty("agentId").GetString() == "doomed-worker");
 
             var done = await Eventually.ReturnsAsync(() => Cli(silo, "tasks", "show", taskId, "--json"),
-                t => t.GetProperty("state").GetString() == "completed", TimeSpan.FromSeconds(120), "the task to complete on the other worker");
+                t => t.GetProperty("state").GetString() == "completed", TimeSpan.FromSeconds(180), "the task to complete on the other worker");
             Assert.Equal("survivor-worker", done.GetProperty("assignedTo").GetString());
             var history = await Cli(silo, "tasks", "history", taskId, "--json");
             var lost = history.GetProperty("items").EnumerateArray().Single(e => e.GetProperty("action").GetString() == "agentLost");
