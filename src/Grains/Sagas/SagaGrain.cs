@@ -122,6 +122,11 @@ public sealed partial class SagaGrain(
         draft.State = draft.State with { Status = SagaStatus.Compensating, CancelRequested = true, Error = "cancelled: " + Reason(reason) };
         draft.Log(SagaLogAction.CancelRequested, detail: Reason(reason));
         var running = draft.Steps.Where(s => s.Phase == SagaStepPhase.Running).ToArray();
+        foreach (var step in running)
+        {
+            draft.Set(step with { MayHaveApplied = true });
+        }
+
         await SaveAsync(draft);
         await AbandonAsync(running.Select(s => (s, SagaActionKind.Step)));
         await AdvanceAsync();
@@ -350,7 +355,7 @@ public sealed partial class SagaGrain(
     {
         foreach (var step in draft.Steps.Where(s => s.Phase == SagaStepPhase.Running && s.Deadline <= draft.Now).ToArray())
         {
-            FailAttempt(draft, step, SagaActionKind.Step, $"timed out after {Seconds(step.Policy.Timeout)}", retry: true);
+            FailAttempt(draft, step with { MayHaveApplied = true }, SagaActionKind.Step, $"timed out after {Seconds(step.Policy.Timeout)}", retry: true);
             abandoned.Add((step, SagaActionKind.Step));
         }
 
@@ -387,7 +392,8 @@ public sealed partial class SagaGrain(
         {
             var kind = step.Phase == SagaStepPhase.Running ? SagaActionKind.Step : SagaActionKind.Compensation;
             var policy = kind == SagaActionKind.Step ? step.Policy : step.CompensationPolicy;
-            FailAttempt(draft, step, kind, $"timed out after {Seconds(policy.Timeout)}", retry: kind == SagaActionKind.Compensation);
+            FailAttempt(draft, kind == SagaActionKind.Step ? step with { MayHaveApplied = true } : step, kind,
+                $"timed out after {Seconds(policy.Timeout)}", retry: kind == SagaActionKind.Compensation);
             abandoned.Add((step, kind));
         }
 
@@ -396,7 +402,8 @@ public sealed partial class SagaGrain(
             return; // a step still running may yet succeed, and then needs compensating too
         }
 
-        var undo = draft.Steps.Where(s => s.Phase is SagaStepPhase.Succeeded or SagaStepPhase.Compensating or SagaStepPhase.CompensationFailed).ToArray();
+        var undo = draft.Steps.Where(s => s.Phase is SagaStepPhase.Succeeded or SagaStepPhase.Compensating or SagaStepPhase.CompensationFailed
+            || s is { Phase: SagaStepPhase.Failed, MayHaveApplied: true }).ToArray();
         if (undo.Length == 0)
         {
             if (draft.State.CancelRequested)
@@ -415,12 +422,13 @@ public sealed partial class SagaGrain(
         var group = undo.Max(s => s.Group);
         foreach (var step in undo.Where(s => s.Group == group))
         {
-            if (step.Phase == SagaStepPhase.Succeeded && !step.HasCompensation)
+            var done = step.Phase == SagaStepPhase.Succeeded || step is { Phase: SagaStepPhase.Failed, MayHaveApplied: true };
+            if (done && !step.HasCompensation)
             {
                 draft.Set(step with { Phase = SagaStepPhase.Compensated });
                 draft.Log(SagaLogAction.Compensated, step.StepId, 0, "nothing to undo (no compensation defined)");
             }
-            else if (step.Phase == SagaStepPhase.Succeeded || (step is { Phase: SagaStepPhase.Compensating, InFlight: false } && !(step.NextAttemptAt > draft.Now)))
+            else if (done || (step is { Phase: SagaStepPhase.Compensating, InFlight: false } && !(step.NextAttemptAt > draft.Now)))
             {
                 var next = step with
                 {
@@ -433,7 +441,8 @@ public sealed partial class SagaGrain(
         }
 
         var now = draft.Steps.Where(s => s.Group == group).ToArray();
-        if (now.All(s => s.Phase is SagaStepPhase.Compensated or SagaStepPhase.CompensationFailed or SagaStepPhase.Failed or SagaStepPhase.Pending)
+        if (now.All(s => s.Phase is SagaStepPhase.Compensated or SagaStepPhase.CompensationFailed or SagaStepPhase.Pending
+                || s is { Phase: SagaStepPhase.Failed, MayHaveApplied: false })
             && now.FirstOrDefault(s => s.Phase == SagaStepPhase.CompensationFailed) is { } stuck)
         {
             draft.State = draft.State with { Status = SagaStatus.CompensationFailed, FailedStep = stuck.StepId, Error = stuck.Error };

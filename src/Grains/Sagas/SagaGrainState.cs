@@ -29,7 +29,8 @@ public sealed record SagaGrainState
 /// One step in the coordinator: its plan (group, policies, the named compensation of a scope step) and progress.
 /// <see cref="Deadline"/> is set while an attempt (forward or compensation) is in flight; <see cref="NextAttemptAt"/>
 /// while a failed attempt waits out its back-off. <see cref="CompensationRetryBase"/> is the compensation attempt an
-/// operator's retry started counting from.
+/// operator's retry started counting from. <see cref="MayHaveApplied"/> marks a step with an attempt that was abandoned
+/// (timed out, or cancelled) before it reported: its effect may have happened, so it is compensated even if it fails.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("noorg.sagas.step-progress")]
 public sealed record SagaStepProgress(
@@ -47,7 +48,8 @@ public sealed record SagaStepProgress(
     string? Error = null,
     string? Handler = null,
     string? ArgumentsJson = null,
-    int CompensationRetryBase = 0)
+    int CompensationRetryBase = 0,
+    bool MayHaveApplied = false)
 {
     public bool InFlight => Deadline is not null;
 

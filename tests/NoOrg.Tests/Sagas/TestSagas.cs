@@ -103,7 +103,16 @@ public sealed class SagaTestSiloConfigurator : ISiloConfigurator
             throw new InvalidOperationException($"compensation of {step} failed (attempt {context.Attempt})");
         }
 
-        await effects.ApplyAsync(context.IdempotencyKey + ":undo", label);
+        if (input.Label is null)
+        {
+            // Undoes the step's effect if it happened (like a refund of a charge that may not have gone through).
+            await effects.UndoAsync(context.IdempotencyKey, context.IdempotencyKey + ":undo", label);
+        }
+        else
+        {
+            await effects.ApplyAsync(context.IdempotencyKey + ":undo", label);
+        }
+
         return JsonSerializer.Serialize(new { undone = step });
     }
 }
@@ -128,6 +137,9 @@ public interface ISagaEffectsGrain : IGrainWithStringKey
     [Alias("call")] Task CallAsync(string label);
 
     [Alias("apply")] Task ApplyAsync(string idempotencyKey, string label);
+
+    /// <summary>Applies <paramref name="label"/> once under <paramref name="idempotencyKey"/>, and only if the effect <paramref name="undoes"/> was applied.</summary>
+    [Alias("undo")] Task UndoAsync(string undoes, string idempotencyKey, string label);
 
     [Alias("get")] Task<SagaEffects> GetAsync();
 }
@@ -155,6 +167,9 @@ public sealed class SagaEffectsGrain(
     public Task ApplyAsync(string idempotencyKey, string label) => state.State.Keys.Contains(idempotencyKey)
         ? Task.CompletedTask
         : WriteAsync(state.State with { Applied = [.. state.State.Applied, label], Keys = [.. state.State.Keys, idempotencyKey] });
+
+    public Task UndoAsync(string undoes, string idempotencyKey, string label) =>
+        state.State.Keys.Contains(undoes) ? ApplyAsync(idempotencyKey, label) : Task.CompletedTask;
 
     /// <summary>Kept in memory only once stored: a failed write must not look applied to the next call.</summary>
     private async Task WriteAsync(SagaEffects next)
