@@ -1,11 +1,11 @@
 using Microsoft.Extensions.DependencyInjection;
-using NoOrg.Grains.Health;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using NoOrg.Grains.Health;
 using NoOrg.Grains.Indexing;
-using NoOrg.Grains.Patterns.Resilience;
 using NoOrg.Grains.Patterns.Outbox;
-using NoOrg.Grains.Tasks;
+using NoOrg.Grains.Patterns.Resilience;
 using NoOrg.Grains.Sagas;
+using NoOrg.Grains.Tasks;
 using NoOrg.Storage;
 
 namespace NoOrg.Grains;
@@ -26,7 +26,9 @@ public static class GrainServices
         services.AddPlacementDirector<Patterns.Resilience.SiloBoundPlacement, Patterns.Resilience.SiloBoundPlacementDirector>();
         services.AddNoOrgOutbox()
             .AddOutboxHost<ITaskGrain>(TaskGrain.StateName)
-            .AddOutboxPayload<TaskEvent>(TaskGrain.EventPayload);
+            .AddOutboxPayload<TaskEvent>(TaskGrain.EventPayload)
+            .AddOutboxHost<ISagaGrain>(SagaGrain.StateName)
+            .AddOutboxPayload<SagaLogEntry>(SagaGrain.EventPayload);
         services.AddSingleton<ISagaIndex, SqlSagaIndex>();
         services.AddSingleton<SagaRegistry>();
         return services;

@@ -3,10 +3,10 @@ namespace NoOrg.Grains.Sagas;
 /// <summary>
 /// The coordinator of one saga instance, keyed by saga id. Every change is in its durable log before the call
 /// returns and before the side effect it announces. Also the engine behind a compensation scope: a saga whose steps
-/// are recorded by its caller as work proceeds.
+/// are recorded by its caller as work proceeds. Its lifecycle events leave through its outbox (streams, webhooks).
 /// </summary>
 [Alias("noorg.sagas.saga")]
-public interface ISagaGrain : IGrainWithStringKey
+public interface ISagaGrain : IGrainWithStringKey, Patterns.Outbox.IOutboxGrain
 {
     /// <summary>Starts the saga; calling again with the same definition and input returns it, with others is a conflict.</summary>
     [Alias("start")] Task<SagaSnapshot> StartAsync(string definition, string inputJson);

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using NoOrg.Configuration;
 using NoOrg.Grains.Errors;
 using NoOrg.Grains.Indexing;
+using NoOrg.Grains.Patterns.Outbox;
 using NoOrg.Grains.Tasks;
 using Orleans.Configuration;
 
@@ -12,13 +13,15 @@ namespace NoOrg.Grains.Sagas;
 
 /// <summary>
 /// The coordinator of one saga. Every decision follows one pipeline: plan the change on a draft (with its log
-/// entries), write it, project and publish it, and only then ask step or compensation grains for the side effects
-/// the new entries announce. Steps report back through <see cref="ActionFinishedAsync"/>, so no call is held open
+/// entries, and their events in the outbox), write it, project it, and only then ask step or compensation grains for
+/// the side effects the new entries announce. Steps report back through <see cref="ActionFinishedAsync"/>, so no call is held open
 /// while a step runs. A reminder, armed while the saga can still make progress, resumes it after a silo loss.
 /// </summary>
 public sealed partial class SagaGrain(
-    [PersistentState("saga", StorageNames.Default)] IPersistentState<SagaGrainState> state,
+    [PersistentState(SagaGrain.StateName, StorageNames.Default)] IPersistentState<SagaGrainState> state,
     SagaRegistry registry,
+    OutboxRelayFactory outboxes,
+    WebhookDirectory webhooks,
     ISagaIndex index,
     NoOrgSettings settings,
     TimeProvider clock,
@@ -26,6 +29,12 @@ public sealed partial class SagaGrain(
     ILogger<SagaGrain> logger) : Grain, ISagaGrain, IRemindable
 {
     internal const string ResumeReminder = "resume";
+
+    /// <summary>The state name (unique to this grain type): the outbox sweeper maps stored rows back to saga grains by it.</summary>
+    internal const string StateName = "saga";
+
+    /// <summary>Outbox payload type of saga events (<see cref="SagaLogEntry"/> in JSON).</summary>
+    internal const string EventPayload = "noorg.sagas.event";
     internal const string ScopePrefix = "scope:";
     private const int MaxLogPage = 1000;
     private const int MaxRoundsPerTurn = 64;
@@ -35,8 +44,12 @@ public sealed partial class SagaGrain(
     private IGrainTimer? resumeOnActivation;
     private IGrainTimer? projectionRetry;
     private bool? reminderArmed;
+    private OutboxRelay? relay;
 
     private string Id => this.GetPrimaryKeyString();
+
+    private OutboxRelay Outbox => relay ??= outboxes.Create(
+        this, () => state.State.Outbox, outbox => state.State = state.State with { Outbox = outbox }, () => WriteAsync(state.State));
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -49,7 +62,17 @@ public sealed partial class SagaGrain(
                 resumeOnActivation = this.RegisterGrainTimer(_ => ResumeAsync(), new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan));
             }
         }
+
+        Outbox.Activated();
     }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => Outbox.DeactivatingAsync();
+
+    public Task<int> DeliverOutboxAsync() => Outbox.DeliverDueAsync();
+
+    public Task<IReadOnlyList<OutboxEntryView>> GetOutboxAsync() => Task.FromResult(Outbox.View());
+
+    public Task<int> RetryDeadLettersAsync(string? messageId) => Outbox.RetryDeadAsync(messageId);
 
     public Task<SagaSnapshot?> GetAsync() => Task.FromResult(state.State.Definition is null ? null : Snapshot(state.State));
 
@@ -519,14 +542,36 @@ public sealed partial class SagaGrain(
         ? GrainFactory.GetGrain<ISagaStepGrain>(SagaKeys.Action(Id, stepId))
         : GrainFactory.GetGrain<ISagaCompensationGrain>(SagaKeys.Action(Id, stepId));
 
-    /// <summary>The one place a change becomes durable and visible: write, then project into the index and publish.</summary>
+    /// <summary>
+    /// The one place a change becomes durable and visible: the change and its lifecycle events (in the outbox) in one
+    /// write, then the projection into the index; the outbox delivers the events to streams and webhooks afterwards.
+    /// </summary>
     private async Task SaveAsync(Draft draft)
     {
         var before = state.State;
+        var outbox = before.Outbox;
+        foreach (var entry in draft.Entries)
+        {
+            var type = OutboxEventTypes.For("saga", entry.Action);
+            var message = new OutboxMessage($"saga:{Id}:{entry.Sequence}", type, "saga/" + Id, EventPayload, OutboxTargets.Payload(entry), entry.At);
+            outbox = outbox.Add(message,
+            [
+                OutboxTarget.Stream(NoOrgStreams.Provider, NoOrgStreams.Sagas, Id),
+                OutboxTarget.Stream(NoOrgStreams.Provider, NoOrgStreams.Sagas, NoOrgStreams.AllKey),
+                .. (await webhooks.MatchingAsync(type)).Select(OutboxTarget.Webhook),
+            ]);
+        }
+
         state.State = draft.State with
         {
-            Steps = draft.Steps, Log = [.. before.Log, .. draft.Entries], Version = before.Version + 1, UpdatedAt = draft.Now,
+            Steps = draft.Steps, Log = [.. before.Log, .. draft.Entries], Version = before.Version + 1, UpdatedAt = draft.Now, Outbox = outbox,
         };
+        await WriteAsync(before);
+        await ProjectAsync();
+    }
+
+    private async Task WriteAsync(SagaGrainState before)
+    {
         try
         {
             await state.WriteStateAsync();
@@ -538,8 +583,7 @@ public sealed partial class SagaGrain(
             throw;
         }
 
-        await ProjectAsync();
-        await PublishAsync(draft.Entries);
+        Outbox.Written();
     }
 
     private async Task ProjectAsync()
@@ -555,25 +599,6 @@ public sealed partial class SagaGrain(
             LogProjectionFailed(logger, e, Id, state.State.Version);
             projectionRetry ??= this.RegisterGrainTimer(
                 _ => ProjectAsync(), new GrainTimerCreationOptions(ProjectionRetryPeriod, ProjectionRetryPeriod) { KeepAlive = true });
-        }
-    }
-
-    private async Task PublishAsync(IReadOnlyList<SagaLogEntry> entries)
-    {
-        try
-        {
-            var streams = this.GetStreamProvider(NoOrgStreams.Provider);
-            var one = streams.GetStream<SagaLogEntry>(NoOrgStreams.SagaStream(Id));
-            var all = streams.GetStream<SagaLogEntry>(NoOrgStreams.AllSagasStream);
-            foreach (var entry in entries)
-            {
-                await one.OnNextAsync(entry);
-                await all.OnNextAsync(entry);
-            }
-        }
-        catch (Exception e)
-        {
-            LogPublishFailed(logger, e, Id);
         }
     }
 
@@ -687,9 +712,6 @@ public sealed partial class SagaGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Saga {SagaId} version {Version} is stored but not yet in the saga index; retrying")]
     private static partial void LogProjectionFailed(ILogger logger, Exception exception, string sagaId, long version);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Saga {SagaId}: log entries could not be published")]
-    private static partial void LogPublishFailed(ILogger logger, Exception exception, string sagaId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Saga {SagaId}: the resume reminder could not be removed")]
     private static partial void LogDisarmFailed(ILogger logger, Exception exception, string sagaId);

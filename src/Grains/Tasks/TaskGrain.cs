@@ -696,8 +696,7 @@ public sealed partial class TaskGrain(
     private sealed record DependencyNotice(string TaskId, TaskState Outcome);
 
     /// <summary>The event type webhooks subscribe to: <c>task.</c> and the action in kebab case (<c>task.dependency-satisfied</c>).</summary>
-    internal static string EventType(TaskAction action) =>
-        "task." + string.Concat(action.ToString().Select((c, i) => char.IsUpper(c) ? (i > 0 ? "-" : "") + char.ToLowerInvariant(c) : c.ToString()));
+    internal static string EventType(TaskAction action) => OutboxEventTypes.For("task", action);
 
     private async Task WriteAsync(TaskGrainState before)
     {

@@ -23,6 +23,9 @@ public sealed class SagaTestSiloConfigurator : ISiloConfigurator
 
     // Long enough for a loaded test machine; the time-out tests wait a few of them.
     public static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(5);
+
+    // No test times a compensation out on purpose; a generous limit keeps a loaded machine from doing it by accident.
+    public static readonly TimeSpan CompensationTimeout = TimeSpan.FromSeconds(30);
     public static readonly TimeSpan Backoff = TimeSpan.FromMilliseconds(50);
 
     public void Configure(ISiloBuilder siloBuilder)
@@ -54,12 +57,12 @@ public sealed class SagaTestSiloConfigurator : ISiloConfigurator
         siloBuilder.Services.AddNoOrgSaga(chain.Build());
         siloBuilder.Services.AddNoOrgSaga(parallel.Build());
         siloBuilder.Services.AddNoOrgSaga(hold.Build());
-        siloBuilder.Services.AddNoOrgCompensation(Undo, UndoAsync, new SagaPolicy(StepTimeout, 3, Backoff));
+        siloBuilder.Services.AddNoOrgCompensation(Undo, UndoAsync, new SagaPolicy(CompensationTimeout, 3, Backoff));
     }
 
     private static void Tested(SagaDefinitionBuilder builder, TimeSpan timeout) => builder
         .Timeout(timeout).Retry(3, Backoff)
-        .Compensate(UndoAsync).CompensationTimeout(timeout).CompensationRetry(3, Backoff);
+        .Compensate(UndoAsync).CompensationTimeout(timeout > CompensationTimeout ? timeout : CompensationTimeout).CompensationRetry(3, Backoff);
 
     private static async Task<string?> DoAsync(SagaStepContext context)
     {
