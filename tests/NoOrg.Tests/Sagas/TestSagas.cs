@@ -20,6 +20,10 @@ public sealed class SagaTestSiloConfigurator : ISiloConfigurator
     public const string Grouped = "test-parallel";
     public const string Hold = "test-hold";
     public const string Undo = "test-undo";
+    public const string WithTask = "test-task-step";
+
+    /// <summary>The capability only the task-step test's worker has: no other test's agent takes these tasks.</summary>
+    public const string TaskCapability = "saga-task-step-test";
 
     // Long enough for a loaded test machine; the time-out tests wait a few of them.
     public static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(5);
@@ -57,6 +61,14 @@ public sealed class SagaTestSiloConfigurator : ISiloConfigurator
         siloBuilder.Services.AddNoOrgSaga(chain.Build());
         siloBuilder.Services.AddNoOrgSaga(parallel.Build());
         siloBuilder.Services.AddNoOrgSaga(hold.Build());
+
+        // s1 in code, t2 as a NoOrg task run by an agent (and undone by one), s3 in code.
+        var withTask = SagaDefinition.Create(WithTask);
+        Tested(withTask.Step("s1", DoAsync), StepTimeout);
+        withTask.TaskStep("t2", "echo", TaskCapability).Timeout(TimeSpan.FromSeconds(60)).Retry(1, Backoff)
+            .CompensateWithTask("echo", TaskCapability).CompensationTimeout(TimeSpan.FromSeconds(60)).CompensationRetry(3, Backoff);
+        Tested(withTask.Step("s3", DoAsync), StepTimeout);
+        siloBuilder.Services.AddNoOrgSaga(withTask.Build());
         siloBuilder.Services.AddNoOrgCompensation(Undo, UndoAsync, new SagaPolicy(CompensationTimeout, 3, Backoff));
     }
 

@@ -1,10 +1,13 @@
 using System.Text.Json;
+using NoOrg.Client.Sagas;
 using NoOrg.Client.Tasks;
 using NoOrg.Grains.Errors;
 using NoOrg.Grains.Patterns.Outbox;
+using NoOrg.Grains.Sagas;
 using NoOrg.Grains.Tasks;
 using NoOrg.Tests.Cluster;
 using NoOrg.Tests.Infrastructure;
+using NoOrg.Tests.Sagas;
 
 namespace NoOrg.Tests.Patterns.Outbox;
 
@@ -94,6 +97,48 @@ public abstract class WebhookTests(ClusterFixture fixture)
 
         Assert.DoesNotContain(await webhooks.ListAsync(), s => s.Id == created.Subscription.Id);
     }
+
+    [SkippableFact]
+    public async Task Saga_events_reach_a_subscribed_webhook_once_each_in_log_order()
+    {
+        Skip.If(fixture.Cluster is null, ClusterDatabases.SkipReason(fixture.Provider));
+        await using var endpoint = new WebhookListener(failFirst: 1);
+        var webhooks = fixture.Client.GetGrain<IWebhooksGrain>(0);
+        var created = await webhooks.AddAsync(endpoint.Url, ["saga.*"], null, "a-secret-of-the-test-0123");
+        try
+        {
+            // A subscription reaches every silo within NOORG_OUTBOX_WEBHOOK_REFRESH_SECONDS: start sagas until one is heard of.
+            string? sagaId = null;
+            await Eventually.ReturnsAsync(async () =>
+            {
+                var input = new TestSagaInput("webhook-" + Guid.NewGuid().ToString("N")[..10]).ToJson();
+                var started = await fixture.Client.StartSagaAsync(SagaTestSiloConfigurator.Chain, input);
+                var heard = endpoint.Accepted.Select(SagaIdOf).FirstOrDefault(id => id == started.Id);
+                sagaId = heard;
+                return heard;
+            }, id => id is not null, Wait, "a saga.saga-started webhook");
+
+            var saga = fixture.Client.GetGrain<ISagaGrain>(sagaId!);
+            await Eventually.ReturnsAsync(saga.GetAsync, s => s!.Status == SagaStatus.Completed, Wait, "the saga completed");
+            var log = (await saga.GetLogAsync(0, 1000)).Items;
+            var heardOf = await Eventually.ReturnsAsync(
+                () => Task.FromResult(endpoint.Accepted.Where(r => SagaIdOf(r) == sagaId).ToArray()),
+                r => r.Length >= log.Count, Wait, "every event of the saga");
+
+            Assert.Equal(log.Select(e => $"saga:{sagaId}:{e.Sequence}"), heardOf.Select(r => r.Header(WebhookSignature.MessageIdHeader)));
+            Assert.Equal(log.Select(e => OutboxEventTypes.For("saga", e.Action)), heardOf.Select(r => r.Header(WebhookSignature.EventTypeHeader)));
+            Assert.Equal("saga.saga-completed", heardOf[^1].Header(WebhookSignature.EventTypeHeader));
+        }
+        finally
+        {
+            Assert.True(await webhooks.RemoveAsync(created.Subscription.Id));
+        }
+    }
+
+    private static string? SagaIdOf(WebhookListener.Received request) =>
+        request.Header(WebhookSignature.EventTypeHeader).StartsWith("saga.", StringComparison.Ordinal)
+            ? JsonDocument.Parse(request.Body).RootElement.GetProperty("data").GetProperty("sagaId").GetString()
+            : null;
 
     [SkippableFact]
     public async Task A_subscription_with_a_bad_url_or_pattern_is_refused()
