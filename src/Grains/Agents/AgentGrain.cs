@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using NoOrg.Configuration;
+using NoOrg.Grains.Concurrency;
 using NoOrg.Grains.Dispatch;
 using NoOrg.Grains.Errors;
 using NoOrg.Grains.Health;
@@ -36,7 +37,7 @@ public sealed partial class AgentGrain(
     /// <summary>A task grain that cannot be told this many times is given up on (its own timeout still applies).</summary>
     internal const int HandBackAttemptLimit = 20;
 
-    private readonly SemaphoreSlim gate = new(1, 1);
+    private readonly TurnGate gate = new();
     private ObserverManager<IAgentWorker>? workers;
     private bool indexStale;
     private bool handingBack;
@@ -59,7 +60,7 @@ public sealed partial class AgentGrain(
     public async Task<AgentSnapshot> RegisterAsync(AgentRegistration registration)
     {
         var wanted = AgentRules.Normalize(registration);
-        var (snapshot, registered) = await ExclusiveAsync(async () =>
+        var (snapshot, registered) = await gate.RunAsync(async () =>
         {
             var current = state.State;
             if (current.Registration is { } existing)
@@ -105,7 +106,7 @@ public sealed partial class AgentGrain(
     public async Task<AgentSnapshot> UpdateAsync(AgentUpdate update)
     {
         ArgumentNullException.ThrowIfNull(update);
-        var (snapshot, moreRoom) = await ExclusiveAsync(async () =>
+        var (snapshot, moreRoom) = await gate.RunAsync(async () =>
         {
             var current = RequireRegistered();
             var before = current.Registration!;
@@ -144,7 +145,7 @@ public sealed partial class AgentGrain(
     public async Task UnregisterAsync(string reason)
     {
         var why = AgentRules.Reason(reason) ?? "no reason given";
-        var unregistered = await ExclusiveAsync(async () =>
+        var unregistered = await gate.RunAsync(async () =>
         {
             var current = state.State;
             if (current.Registration is null)
@@ -192,11 +193,11 @@ public sealed partial class AgentGrain(
     }
 
     public Task<AgentSnapshot?> GetAsync() =>
-        ExclusiveAsync(() => Task.FromResult(state.State.Registration is null ? null : Snapshot()));
+        gate.RunAsync(() => Task.FromResult(state.State.Registration is null ? null : Snapshot()));
 
     public async Task<AgentSnapshot> HeartbeatAsync()
     {
-        var (snapshot, back) = await ExclusiveAsync(async () =>
+        var (snapshot, back) = await gate.RunAsync(async () =>
         {
             var back = await RecordHeartbeatAsync(detail: null);
             return (Snapshot(), back);
@@ -224,7 +225,7 @@ public sealed partial class AgentGrain(
         }
 
         var why = AgentRules.Reason(reason);
-        var (snapshot, handedBack, accepting) = await ExclusiveAsync(async () =>
+        var (snapshot, handedBack, accepting) = await gate.RunAsync(async () =>
         {
             var current = RequireRegistered();
             var accepting = current.Status is AgentStatus.Available or AgentStatus.Busy;
@@ -280,7 +281,7 @@ public sealed partial class AgentGrain(
     public Task<Page<AgentEvent>> GetHistoryAsync(int skip, int take)
     {
         AgentRules.Page(skip, take);
-        return ExclusiveAsync(() =>
+        return gate.RunAsync(() =>
         {
             RequireRegistered();
             var recent = history.State.Recent;
@@ -292,7 +293,7 @@ public sealed partial class AgentGrain(
     public async Task<IReadOnlyList<TaskSnapshot>> ConnectAsync(IAgentWorker worker)
     {
         ArgumentNullException.ThrowIfNull(worker);
-        var (held, back) = await ExclusiveAsync(async () =>
+        var (held, back) = await gate.RunAsync(async () =>
         {
             RequireRegistered();
             var isNew = !Workers.Observers.ContainsKey(worker);
@@ -334,7 +335,7 @@ public sealed partial class AgentGrain(
     public Task DisconnectAsync(IAgentWorker worker)
     {
         ArgumentNullException.ThrowIfNull(worker);
-        return ExclusiveAsync(async () =>
+        return gate.RunAsync(async () =>
         {
             if (!Workers.Observers.ContainsKey(worker))
             {
@@ -353,7 +354,7 @@ public sealed partial class AgentGrain(
     {
         var id = TaskId(taskId);
         var required = AgentRules.Capabilities(requiredCapabilities, "RequiredCapabilities", requireOne: false);
-        return ExclusiveAsync(async () =>
+        return gate.RunAsync(async () =>
         {
             var current = state.State;
             if (current.Registration is not { } registration)
@@ -399,7 +400,7 @@ public sealed partial class AgentGrain(
     public Task DeliverAsync(TaskSnapshot task)
     {
         ArgumentNullException.ThrowIfNull(task);
-        return ExclusiveAsync(async () =>
+        return gate.RunAsync(async () =>
         {
             if (state.State.Registration is null || !state.State.ActiveTaskIds.Contains(task.Id, StringComparer.Ordinal))
             {
@@ -412,7 +413,7 @@ public sealed partial class AgentGrain(
     }
 
     public Task<AgentLiveness> GetLivenessAsync() =>
-        ExclusiveAsync(() => Task.FromResult(new AgentLiveness(
+        gate.RunAsync(() => Task.FromResult(new AgentLiveness(
             state.State.Registration is null ? null : Snapshot(),
             state.State.LastSeenAt,
             ConnectedWorkers(),
@@ -432,7 +433,7 @@ public sealed partial class AgentGrain(
     public async Task ApplyHealthAsync(AgentHealthVerdict verdict)
     {
         ArgumentNullException.ThrowIfNull(verdict);
-        var (handedBack, recovered) = await ExclusiveAsync(async () =>
+        var (handedBack, recovered) = await gate.RunAsync(async () =>
         {
             var current = state.State;
             if (current.Registration is null)
@@ -496,7 +497,7 @@ public sealed partial class AgentGrain(
             return;
         }
 
-        await ExclusiveAsync(async () =>
+        await gate.RunAsync(async () =>
         {
             await HealIndexAsync();
             var current = state.State;
@@ -602,7 +603,7 @@ public sealed partial class AgentGrain(
     }
 
     private async Task<bool> ReleaseHeldAsync(IReadOnlyList<string> taskIds, string? detail) =>
-        await ExclusiveAsync(async () =>
+        await gate.RunAsync(async () =>
         {
             var current = state.State;
             var released = taskIds.Where(t => current.ActiveTaskIds.Contains(t, StringComparer.Ordinal)).Distinct(StringComparer.Ordinal).ToList();
@@ -760,7 +761,7 @@ public sealed partial class AgentGrain(
             var told = await Task.WhenAll(pending.Select(TellTaskAsync));
             var done = pending.Where((_, i) => told[i]).Select(h => h.TaskId).ToHashSet(StringComparer.Ordinal);
             var tried = pending.Select(h => h.TaskId).ToHashSet(StringComparer.Ordinal);
-            await ExclusiveAsync(async () =>
+            await gate.RunAsync(async () =>
             {
                 var remaining = new List<HandBack>();
                 foreach (var handBack in state.State.HandBacks.Where(h => !done.Contains(h.TaskId)))
@@ -853,31 +854,6 @@ public sealed partial class AgentGrain(
         }
     }
 
-    private async Task<T> ExclusiveAsync<T>(Func<Task<T>> action)
-    {
-        await gate.WaitAsync();
-        try
-        {
-            return await action();
-        }
-        finally
-        {
-            gate.Release();
-        }
-    }
-
-    private async Task ExclusiveAsync(Func<Task> action)
-    {
-        await gate.WaitAsync();
-        try
-        {
-            await action();
-        }
-        finally
-        {
-            gate.Release();
-        }
-    }
 
     private readonly record struct Change(AgentEventKind Kind, string? Detail, string? TaskId = null);
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using NoOrg.Configuration;
+using NoOrg.Grains.Concurrency;
 using NoOrg.Grains.Agents;
 using NoOrg.Grains.Errors;
 using Orleans.Concurrency;
@@ -35,7 +36,7 @@ public sealed partial class AgentHealthGrain(
     internal const string SystemActor = "system";
     private const int MaxOutcomes = 1000;
 
-    private readonly SemaphoreSlim gate = new(1, 1);
+    private readonly TurnGate gate = new();
     private readonly IAgentHealthCheck[] allChecks = [.. checks.DistinctBy(c => c.Name, StringComparer.Ordinal)];
     private readonly Dictionary<string, DateTimeOffset> lastRun = new(StringComparer.Ordinal);
     private readonly HashSet<string> unprojectedIssues = new(StringComparer.Ordinal);
@@ -68,7 +69,7 @@ public sealed partial class AgentHealthGrain(
 
     public async Task StartAsync()
     {
-        await ExclusiveAsync(async () =>
+        await gate.RunAsync(async () =>
         {
             if (!state.State.Monitoring)
             {
@@ -92,7 +93,7 @@ public sealed partial class AgentHealthGrain(
         return await GetAsync();
     }
 
-    public Task<AgentHealth> GetAsync() => ExclusiveAsync(() =>
+    public Task<AgentHealth> GetAsync() => gate.RunAsync(() =>
     {
         RequireMonitored();
         return Task.FromResult(Current());
@@ -106,7 +107,7 @@ public sealed partial class AgentHealthGrain(
             throw new ValidationException("A task outcome needs a task id, a known kind and a duration of 0 or more when set.");
         }
 
-        return ExclusiveAsync(async () =>
+        return gate.RunAsync(async () =>
         {
             var current = state.State;
             if (current.Outcomes.Any(o => o.TaskId == outcome.TaskId && o.Attempt == outcome.Attempt && o.Kind == outcome.Kind))
@@ -142,7 +143,7 @@ public sealed partial class AgentHealthGrain(
             throw new ValidationException("Invalid health overrides: " + string.Join("; ", problems));
         }
 
-        await ExclusiveAsync(async () =>
+        await gate.RunAsync(async () =>
         {
             RequireMonitored();
             await WriteAsync(state.State with { Overrides = overrides });
@@ -162,7 +163,7 @@ public sealed partial class AgentHealthGrain(
             throw new ValidationException("actor: required");
         }
 
-        var resolved = await ExclusiveAsync(async () =>
+        var resolved = await gate.RunAsync(async () =>
         {
             var issues = state.State.Issues.ToList();
             var at = issues.FindIndex(i => i.Id == issueId);
@@ -250,9 +251,9 @@ public sealed partial class AgentHealthGrain(
                 return;
             }
 
-            var facts = await ExclusiveAsync(() => Task.FromResult(Observe(liveness)));
+            var facts = await gate.RunAsync(() => Task.FromResult(Observe(liveness)));
             var results = await Task.WhenAll(allChecks.Select(c => RunCheckAsync(c, facts)));
-            var verdict = await ExclusiveAsync(() => EvaluateAsync(facts, results));
+            var verdict = await gate.RunAsync(() => EvaluateAsync(facts, results));
             if (verdict is not null)
             {
                 await agent.ApplyHealthAsync(verdict);
@@ -436,7 +437,7 @@ public sealed partial class AgentHealthGrain(
     /// <summary>The agent is gone: monitoring stops, open issues are resolved, its aggregate row is removed.</summary>
     private async Task StopAsync()
     {
-        await ExclusiveAsync(async () =>
+        await gate.RunAsync(async () =>
         {
             if (!state.State.Monitoring)
             {
@@ -536,31 +537,6 @@ public sealed partial class AgentHealthGrain(
         }
     }
 
-    private async Task<T> ExclusiveAsync<T>(Func<Task<T>> action)
-    {
-        await gate.WaitAsync();
-        try
-        {
-            return await action();
-        }
-        finally
-        {
-            gate.Release();
-        }
-    }
-
-    private async Task ExclusiveAsync(Func<Task> action)
-    {
-        await gate.WaitAsync();
-        try
-        {
-            await action();
-        }
-        finally
-        {
-            gate.Release();
-        }
-    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Agent {AgentId} health {From} -> {To}: {Reasons}")]
     private static partial void LogStatusChanged(ILogger logger, string agentId, HealthStatus from, HealthStatus to, string reasons);
