@@ -17,13 +17,7 @@ public sealed class SagaFailoverTests(ITestOutputHelper output)
     [SkippableFact]
     public async Task A_saga_whose_coordinator_silo_is_killed_mid_step_finishes_on_the_survivor_with_each_effect_once()
     {
-        var created = await ClusterDatabases.CreateAsync(StorageProvider.Postgres);
-        Skip.If(created is null, ClusterDatabases.SkipReason(StorageProvider.Postgres));
-        await using var database = created.Value.Database;
-        var properties = NoOrgTestCluster.SettingsFor(StorageProvider.Postgres, created.Value.ConnectionString);
-        properties["NOORG_SAGAS_RESUME_PERIOD_SECONDS"] = "2";
-        var cluster = await NoOrgTestCluster.StartAsync(properties);
-        try
+        await OwnCluster.RunAsync(StorageProvider.Postgres, new Dictionary<string, string> { ["NOORG_SAGAS_RESUME_PERIOD_SECONDS"] = "2" }, async cluster =>
         {
             // A saga id whose coordinator lives on the secondary silo, so the client's gateway (the primary) survives.
             var secondary = cluster.SecondarySilos[0];
@@ -71,11 +65,6 @@ public sealed class SagaFailoverTests(ITestOutputHelper output)
             Assert.NotEqual(secondary.SiloAddress, where);
             var calls = (await effects.GetAsync()).CallsOf("do:s2");
             output.WriteLine($"saga finished {clock.Elapsed.TotalSeconds:F1}s after the kill; s2 ran {calls} time(s), applied once");
-        }
-        finally
-        {
-            await cluster.StopAllSilosAsync();
-            await cluster.DisposeAsync();
-        }
+        });
     }
 }

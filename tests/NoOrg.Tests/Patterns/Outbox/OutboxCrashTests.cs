@@ -12,14 +12,7 @@ public sealed class OutboxCrashTests
     [SkippableFact]
     public async Task A_silo_killed_between_the_state_write_and_the_delivery_loses_nothing_and_duplicates_nothing()
     {
-        var created = await ClusterDatabases.CreateAsync(StorageProvider.Postgres);
-        Skip.If(created is null, ClusterDatabases.SkipReason(StorageProvider.Postgres));
-        await using var database = created.Value.Database;
-        var properties = NoOrgTestCluster.SettingsFor(StorageProvider.Postgres, created.Value.ConnectionString);
-        properties["NOORG_OUTBOX_SWEEP_SECONDS"] = "1";
-
-        var cluster = await NoOrgTestCluster.StartAsync(properties);
-        try
+        await OwnCluster.RunAsync(StorageProvider.Postgres, new Dictionary<string, string> { ["NOORG_OUTBOX_SWEEP_SECONDS"] = "1" }, async cluster =>
         {
             // The producer lives on the secondary silo, so the client's gateway (the primary) survives the kill.
             var secondary = cluster.SecondarySilos[0];
@@ -49,11 +42,6 @@ public sealed class OutboxCrashTests
             await Eventually.ReturnsAsync(producer.GetOutboxAsync, o => o.Count == 0, TimeSpan.FromSeconds(30), "the producer's outbox emptied");
             Assert.Equal(ids, await receiver.EffectsAsync());
             Assert.DoesNotContain(secondary.SiloAddress.ToString(), await producer.WhereAsync(), StringComparison.Ordinal);
-        }
-        finally
-        {
-            await cluster.StopAllSilosAsync();
-            await cluster.DisposeAsync();
-        }
+        });
     }
 }
