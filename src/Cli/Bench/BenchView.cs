@@ -41,10 +41,11 @@ internal static class BenchView
 
         if (report.Writes.Count > 0)
         {
-            var writes = new Table().AddColumns("operation", "rows written / sample", "transactions / sample (reads included)", "samples");
+            var writes = new Table().AddColumns("operation", "rows written / sample", "transactions / sample (reads included)", "samples", "where (per sample)");
             foreach (var w in report.Writes)
             {
-                writes.AddRow(w.Operation, Number(w.RowsWrittenPerSample), Number(w.CommitsPerSample), Number(w.Samples));
+                var where = string.Join(", ", w.Breakdown.Select(s => $"{s.Source} {Number(s.PerSample)}"));
+                writes.AddRow(Markup.Escape(w.Operation), Number(w.RowsWrittenPerSample), Number(w.CommitsPerSample), Number(w.Samples), Markup.Escape(where));
             }
 
             terminal.Write(writes);

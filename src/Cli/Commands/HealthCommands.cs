@@ -137,6 +137,11 @@ internal static class HealthCommands
         t.WriteLine($"uptime {Rate(m.Uptime)}, success {Rate(m.SuccessRate)}, errors {Rate(m.ErrorRate)}, median {Seconds(m.MedianResponseTime)}, "
             + $"p95 {Seconds(m.P95ResponseTime)}, {m.Samples} outcome(s), last heartbeat {m.LastHeartbeatAt?.ToString("u", CultureInfo.InvariantCulture) ?? "-"}, "
             + $"{m.ConsecutiveFailures} failing round(s) in a row");
+        if (h.QuietSince is { } quiet)
+        {
+            t.WriteLine($"quiet since {quiet.ToString("u", CultureInfo.InvariantCulture)}: the agent is offline with no tasks, so nothing is checked until it comes back");
+        }
+
         var checks = new Table().Title("Checks").AddColumns("Check", "Status", "Detail");
         foreach (var c in h.Checks)
         {

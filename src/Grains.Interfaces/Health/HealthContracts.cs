@@ -68,7 +68,10 @@ public sealed record HealthIssue(
     string? ResolvedBy = null,
     string? Note = null);
 
-/// <summary>Everything the monitor of one agent knows.</summary>
+/// <summary>
+/// Everything the monitor of one agent knows. <see cref="QuietSince"/> is set while the agent is offline with no
+/// tasks: nothing is checked until it comes back, and that time counts as down in its uptime.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("noorg.health.agent-health")]
 public sealed record AgentHealth(
     string AgentId,
@@ -81,7 +84,8 @@ public sealed record AgentHealth(
     IReadOnlyList<HealthStatusChange> History,
     IReadOnlyList<HealthIssue> Issues,
     DateTimeOffset? CheckedAt,
-    DateTimeOffset? UnhealthySince);
+    DateTimeOffset? UnhealthySince,
+    DateTimeOffset? QuietSince = null);
 
 /// <summary>One agent's row of the health aggregate.</summary>
 [GenerateSerializer, Immutable, Alias("noorg.health.agent-summary")]

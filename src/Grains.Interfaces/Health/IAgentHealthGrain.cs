@@ -4,7 +4,10 @@ namespace NoOrg.Grains.Health;
 [Alias("noorg.health.agent")]
 public interface IAgentHealthGrain : IGrainWithStringKey
 {
-    /// <summary>Starts monitoring (idempotent): registers the durable reminder that keeps the checks running.</summary>
+    /// <summary>
+    /// Starts monitoring (idempotent): registers the durable reminder that keeps the checks running. Also wakes a
+    /// monitor that went quiet while its agent was offline.
+    /// </summary>
     [Alias("start")] Task StartAsync();
 
     /// <summary>Runs every check now and returns the result.</summary>

@@ -145,9 +145,11 @@ public sealed partial class AgentGrain(
     public async Task UnregisterAsync(string reason)
     {
         var why = AgentRules.Reason(reason) ?? "no reason given";
+        var wasQuiet = false;
         var unregistered = await gate.RunAsync(async () =>
         {
             var current = state.State;
+            wasQuiet = current.Quiet;
             if (current.Registration is null)
             {
                 return false; // already gone: a retried unregister succeeds
@@ -187,6 +189,15 @@ public sealed partial class AgentGrain(
 
         if (unregistered)
         {
+            if (wasQuiet)
+            {
+                // Dropped while the agent was quiet: it retries the hand-backs and heals the index until done.
+                await this.RegisterOrUpdateReminder(LivenessReminder, LivenessPeriod, LivenessPeriod);
+            }
+
+            // A monitor gone quiet runs no rounds: woken, its next round finds the agent gone and stops.
+            await StartMonitorAsync();
+
             await HandBackAsync();
             await ForgetReminderIfDoneAsync();
         }
@@ -203,6 +214,7 @@ public sealed partial class AgentGrain(
             return (Snapshot(), back);
         });
 
+        await ResumeIfQuietAsync();
         if (back)
         {
             await KickDispatcherAsync();
@@ -270,6 +282,7 @@ public sealed partial class AgentGrain(
             await HandBackAsync();
         }
 
+        await ResumeIfQuietAsync();
         if (accepting)
         {
             await KickDispatcherAsync();
@@ -302,6 +315,7 @@ public sealed partial class AgentGrain(
             return (state.State.ActiveTaskIds, back);
         });
 
+        await ResumeIfQuietAsync();
         if (back)
         {
             await KickDispatcherAsync();
@@ -497,13 +511,29 @@ public sealed partial class AgentGrain(
             return;
         }
 
-        await gate.RunAsync(async () =>
+        var quiet = await gate.RunAsync(async () =>
         {
             await HealIndexAsync();
             var current = state.State;
             if (current.Registration is null)
             {
-                return;
+                return false;
+            }
+
+            if (current is { Status: AgentStatus.Offline, ActiveTaskIds.Count: 0, HandBacks.Count: 0 } && !indexStale)
+            {
+                // Nothing to watch until the agent comes back (ResumeIfQuietAsync); its monitor goes quiet on its own.
+                if (!current.Quiet)
+                {
+                    await WriteAsync(current with { Quiet = true });
+                }
+
+                if (await this.GetReminder(LivenessReminder) is { } reminder)
+                {
+                    await this.UnregisterReminder(reminder);
+                }
+
+                return true;
             }
 
             if (status.Period != LivenessPeriod)
@@ -511,7 +541,13 @@ public sealed partial class AgentGrain(
                 // The heartbeat timeout (or the reminder floor) changed since the reminder was registered.
                 await this.RegisterOrUpdateReminder(LivenessReminder, LivenessPeriod, LivenessPeriod);
             }
+
+            return false;
         });
+        if (quiet)
+        {
+            return;
+        }
 
         // Heals a monitor whose start was lost; its health checks decide when this agent is silent.
         if (state.State.Registration is not null)
@@ -828,6 +864,26 @@ public sealed partial class AgentGrain(
         {
             await this.UnregisterReminder(reminder);
         }
+    }
+
+    /// <summary>Back from a quiet time offline: the liveness reminder and the health monitor run again.</summary>
+    private async Task ResumeIfQuietAsync()
+    {
+        if (state.State is not { Quiet: true, Registration: not null } s || s.Status == AgentStatus.Offline)
+        {
+            return;
+        }
+
+        // Until the flag is cleared, a failure here is retried by the next heartbeat or status change.
+        await this.RegisterOrUpdateReminder(LivenessReminder, LivenessPeriod, LivenessPeriod);
+        await StartMonitorAsync();
+        await gate.RunAsync(async () =>
+        {
+            if (state.State.Quiet)
+            {
+                await WriteAsync(state.State with { Quiet = false });
+            }
+        });
     }
 
     private async Task StartMonitorAsync()

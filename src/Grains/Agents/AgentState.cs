@@ -30,6 +30,12 @@ public sealed record AgentState
 
     /// <summary>When a worker last connected or renewed its connection; null for an agent driven through the API alone.</summary>
     [Id(12)] public DateTimeOffset? LastWorkerContactAt { get; init; }
+
+    /// <summary>
+    /// Offline with nothing to do: the liveness reminder was dropped (and the health monitor is quiet) until the
+    /// agent comes back, so an idle offline agent costs no timer, reminder or activation.
+    /// </summary>
+    [Id(13)] public bool Quiet { get; init; }
 }
 
 [GenerateSerializer, Immutable, Alias("noorg.agents.hand-back")]

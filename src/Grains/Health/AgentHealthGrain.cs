@@ -16,6 +16,9 @@ namespace NoOrg.Grains.Health;
 /// runs every registered <see cref="IAgentHealthCheck"/>, keeps issues and history, projects into the health
 /// index, and tells the agent grain its verdict: its health (so dispatch skips or defers it), and once an
 /// unhealthy agent's grace period is over, that its tasks go back (offline too when it fell silent).
+/// A monitor whose agent is offline with no tasks has nothing to judge: it goes quiet (no timer, no reminder, free
+/// to be deactivated) until <see cref="StartAsync"/> wakes it, which the agent grain does when it comes back. The
+/// quiet time counts as down in the uptime record. So idle offline agents cost nothing, however many there are.
 /// </summary>
 /// <remarks>
 /// Reentrant, because a verdict's hand-back makes task grains call <see cref="RecordOutcomeAsync"/> while the round
@@ -44,6 +47,7 @@ public sealed partial class AgentHealthGrain(
     private bool reminderRegistered;
     private bool inRound;
     private bool projectionDue;
+    private long wakes;
     private DateTimeOffset lastWrite;
 
     private string Id => this.GetPrimaryKeyString();
@@ -58,7 +62,7 @@ public sealed partial class AgentHealthGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         lastWrite = clock.GetUtcNow();
-        if (state.State.Monitoring)
+        if (state.State.Monitoring && state.State.QuietSince is null)
         {
             projectionDue = true;
             StartTimer();
@@ -69,11 +73,12 @@ public sealed partial class AgentHealthGrain(
 
     public async Task StartAsync()
     {
+        wakes++;
         await gate.RunAsync(async () =>
         {
-            if (!state.State.Monitoring)
+            if (!state.State.Monitoring || state.State.QuietSince is not null)
             {
-                await WriteAsync(state.State with { Monitoring = true });
+                await WriteAsync(Woken(state.State with { Monitoring = true }));
             }
         });
 
@@ -199,7 +204,7 @@ public sealed partial class AgentHealthGrain(
             return;
         }
 
-        if (!state.State.Monitoring)
+        if (!state.State.Monitoring || state.State.QuietSince is not null)
         {
             if (await this.GetReminder(Reminder) is { } reminder)
             {
@@ -241,6 +246,7 @@ public sealed partial class AgentHealthGrain(
         }
 
         inRound = true;
+        var wake = wakes;
         try
         {
             var agent = GrainFactory.GetGrain<IAgentGrain>(Id);
@@ -258,6 +264,10 @@ public sealed partial class AgentHealthGrain(
             {
                 await agent.ApplyHealthAsync(verdict);
             }
+            else if (facts.Agent is { Status: AgentStatus.Offline, ActiveTaskIds.Count: 0 } && !projectionDue && unprojectedIssues.Count == 0)
+            {
+                await GoQuietAsync(wake);
+            }
         }
         catch (Exception e) when (!force)
         {
@@ -268,6 +278,66 @@ public sealed partial class AgentHealthGrain(
         {
             inRound = false;
         }
+    }
+
+    /// <summary>
+    /// The agent is offline with no tasks and its verdict is settled: stop the timer and the reminder until
+    /// <see cref="StartAsync"/>. A wake that interleaves with this (the <see cref="wakes"/> count moved) wins.
+    /// </summary>
+    private async Task GoQuietAsync(long wake)
+    {
+        var quiet = await gate.RunAsync(async () =>
+        {
+            if (wake != wakes || state.State.QuietSince is not null)
+            {
+                return false;
+            }
+
+            await WriteAsync(state.State with { QuietSince = clock.GetUtcNow() });
+            return true;
+        });
+        if (!quiet)
+        {
+            return;
+        }
+
+        timer?.Dispose();
+        timer = null;
+        if (await this.GetReminder(Reminder) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+
+        reminderRegistered = false;
+        if (wake != wakes)
+        {
+            await this.RegisterOrUpdateReminder(Reminder, ReminderPeriod, ReminderPeriod);
+            reminderRegistered = true;
+            StartTimer();
+        }
+    }
+
+    /// <summary>Out of quiet: the quiet time is recorded as down (the agent was offline), and monitoring resumes.</summary>
+    private AgentHealthState Woken(AgentHealthState s)
+    {
+        if (s.QuietSince is not { } since)
+        {
+            return s;
+        }
+
+        var now = clock.GetUtcNow();
+        var segments = s.Uptime.ToList();
+        if (segments.Count > 0 && !segments[^1].Up)
+        {
+            segments[^1] = segments[^1] with { To = now };
+        }
+        else
+        {
+            segments.Add(new UptimeSegment(segments.Count > 0 && segments[^1].To > since ? segments[^1].To : since, now, false));
+        }
+
+        projectionDue = true;
+        return s with { QuietSince = null, Uptime = segments };
     }
 
     /// <summary>Under the gate: extends the uptime record with this observation and gathers the facts to judge.</summary>
@@ -526,7 +596,7 @@ public sealed partial class AgentHealthGrain(
     private AgentHealth Current()
     {
         var s = state.State;
-        return new AgentHealth(Id, s.Status, s.Reasons, Metrics(), s.Checks, Thresholds(), s.Overrides, s.History, s.Issues, s.CheckedAt, s.UnhealthySince);
+        return new AgentHealth(Id, s.Status, s.Reasons, Metrics(), s.Checks, Thresholds(), s.Overrides, s.History, s.Issues, s.CheckedAt, s.UnhealthySince, s.QuietSince);
     }
 
     private static void Fraction(List<string> problems, string name, double? value)

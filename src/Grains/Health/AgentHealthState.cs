@@ -23,6 +23,9 @@ public sealed record AgentHealthState
     [Id(12)] public long Version { get; init; }
     [Id(13)] public DateTimeOffset? CheckedAt { get; init; }
     [Id(14)] public DateTimeOffset? LastHeartbeatAt { get; init; }
+
+    /// <summary>Set while the agent is offline with nothing to watch: no timer, no reminder, until it comes back.</summary>
+    [Id(15)] public DateTimeOffset? QuietSince { get; init; }
 }
 
 /// <summary>A stretch of monitored time during which the agent's heartbeat was fresh (up) or not.</summary>

@@ -26,6 +26,47 @@ public sealed class BenchProcessTests(ITestOutputHelper output)
         }, "postgres");
     }
 
+    [PostgresFact]
+    public async Task Write_profile_on_postgres_breaks_the_rows_down_by_table_and_grain_state()
+    {
+        await using var database = await TestDatabases.CreatePostgresAsync();
+        var data = Directory.CreateTempSubdirectory("noorg-bench-").FullName;
+        var report = Path.Combine(data, "report.json");
+        try
+        {
+            await using (var silo = SiloProcess.Start(data, new Dictionary<string, string?>
+            {
+                ["NOORG_STORAGE_PROVIDER"] = "postgres",
+                ["NOORG_STORAGE_CONNECTION_STRING"] = database.ConnectionString,
+                ["NOORG_CLUSTER_ADVERTISED_ADDRESS"] = "127.0.0.1",
+                ["NOORG_DASHBOARD_ENABLED"] = "false",
+            }))
+            {
+                await silo.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
+                var result = await ProcessRunner.RunAsync("noorg.dll",
+                    ["bench", "--operation", "creation", "--concurrency", "1", "--warmup", "0.1", "--duration", "0.3", "--profile-writes", "5", "--out", report],
+                    silo.Environment, timeout: TimeSpan.FromMinutes(3));
+                Assert.True(result.ExitCode == 0, $"noorg bench failed ({result.ExitCode}): {result.StandardError}{result.StandardOutput}\n{silo.Output}");
+            }
+
+            var cost = Assert.Single(JsonDocument.Parse(await File.ReadAllTextAsync(report)).RootElement.GetProperty("writes").EnumerateArray());
+            Assert.Equal("creation", cost.GetProperty("operation").GetString());
+            var shares = cost.GetProperty("breakdown").EnumerateArray()
+                .ToDictionary(s => s.GetProperty("source").GetString()!, s => s.GetProperty("perSample").GetDouble());
+            output.WriteLine(string.Join(", ", shares.Select(p => $"{p.Key} {p.Value}")));
+
+            // A created task is durable in its grain state and listed in the task index.
+            Assert.True(shares.GetValueOrDefault("table noorg_tasks") >= 1, "the task index row");
+            Assert.True(shares.GetValueOrDefault("table orleans_grain_state") >= 1, "the grain-state rows");
+            Assert.Contains(shares, p => p.Key.StartsWith("state ", StringComparison.Ordinal) && p.Value >= 1);
+            Assert.True(cost.GetProperty("rowsWrittenPerSample").GetDouble() >= shares["table noorg_tasks"]);
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
     private async Task RunBenchAsync(Dictionary<string, string?> environment, string provider)
     {
         var data = Directory.CreateTempSubdirectory("noorg-bench-").FullName;

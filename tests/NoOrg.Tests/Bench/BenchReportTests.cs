@@ -87,6 +87,8 @@ public sealed class BenchReportTests
 
         Assert.Equal("creation", json.GetProperty("ratios")[1].GetProperty("operation").GetString());
         Assert.Equal(4, json.GetProperty("writes")[0].GetProperty("rowsWrittenPerSample").GetDouble());
+        var breakdown = json.GetProperty("writes")[0].GetProperty("breakdown");
+        Assert.Equal(("state task", 1.5), (breakdown[0].GetProperty("source").GetString(), breakdown[0].GetProperty("perSample").GetDouble()));
         var scale = json.GetProperty("scale");
         Assert.Equal(100_000, scale.GetProperty("n").GetInt32());
         Assert.Equal(123L << 20, scale.GetProperty("memoryAfter")[0].GetProperty("residentBytes").GetInt64());
@@ -126,7 +128,7 @@ public sealed class BenchReportTests
             "1.0.0", DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddMinutes(1),
             new BenchConfiguration([1, 16], 1, 1, 0, 100_000, 20, BenchSuite.AllOperations, 100),
             new MachineInfo(2, 1L << 34, "Linux", ".NET 10", "10.4.2", "postgres", "PostgreSQL 15", 1, "1.0 1.0 1.0", "2.0 1.0 1.0"),
-            operations, RatioRow.From(operations), [new WriteCost("creation", 100, 4, 6.5)],
+            operations, RatioRow.From(operations), [new WriteCost("creation", 100, 4, 6.5, [new WriteShare("state task", 1.5), new WriteShare("table noorg_tasks", 1)])],
             new ScaleResult(100_000, 10, 20, 0, [memory], [memory], [new QueryResult("tasks list", "ListAsync", new LatencySummary(20, 1, 2, 3, 4, 1))]));
     }
 }

@@ -5,6 +5,7 @@ using NoOrg.Grains.Tasks;
 using NoOrg.Tests.Agents;
 using NoOrg.Tests.Cluster;
 using NoOrg.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.Runtime;
 using Orleans.TestingHost;
 
@@ -78,6 +79,69 @@ public abstract class AgentHealthMonitoringTests(ClusterFixture fixture)
                 await stop.CancelAsync();
                 await beating;
             }
+        });
+    }
+
+    [SkippableFact]
+    public async Task An_offline_agent_and_its_monitor_go_quiet_and_a_heartbeat_wakes_both()
+    {
+        await OwnCluster.RunAsync(fixture.Provider, ShortPeriods, async cluster =>
+        {
+            var client = cluster.Client;
+            var id = $"quiet-{Guid.NewGuid():N}";
+            var agent = client.GetGrain<IAgentGrain>(id);
+            var monitor = client.GetGrain<IAgentHealthGrain>(id);
+            var reminders = ((InProcessSiloHandle)cluster.Silos[0]).SiloHost.Services.GetRequiredService<IReminderTable>();
+            async Task<string[]> RemindersAsync() =>
+            [
+                .. (await reminders.ReadRows(agent.GetGrainId())).Reminders.Select(r => r.ReminderName),
+                .. (await reminders.ReadRows(monitor.GetGrainId())).Reminders.Select(r => r.ReminderName),
+            ];
+
+            await agent.RegisterAsync(TestAgents.Registration([TestAgents.NewCapability("quiet")]));
+            Assert.Equal(["liveness", "health"], await RemindersAsync());
+
+            // Silent: unhealthy, then offline, then nothing left to watch.
+            var quiet = await Eventually.ReturnsAsync(monitor.GetAsync, h => h.QuietSince is not null, Patience, "the monitor of the offline agent to go quiet");
+            Assert.Equal(HealthStatus.Unhealthy, quiet.Status);
+            Assert.Equal(AgentStatus.Offline, (await agent.GetAsync())!.Status);
+            await Eventually.ReturnsAsync(RemindersAsync, r => r.Length == 0, Patience, "both reminders to be dropped");
+            var checkedAt = quiet.CheckedAt;
+            await Task.Delay(TimeSpan.FromSeconds(3 * CheckIntervalSeconds));
+            Assert.Equal(checkedAt, (await monitor.GetAsync()).CheckedAt); // no rounds while quiet
+
+            // Back: both reminders return, the monitor judges again, and the quiet time counts as down.
+            using var stop = new CancellationTokenSource();
+            var beating = BeatAsync(agent, stop.Token);
+            try
+            {
+                var awake = await Eventually.ReturnsAsync(monitor.GetAsync, h => h.QuietSince is null && h.CheckedAt > checkedAt, Patience, "the monitor to wake");
+                Assert.True(awake.Metrics.Uptime < 0.9, $"uptime {awake.Metrics.Uptime:F3} should count the quiet time as down");
+                Assert.Equal(["liveness", "health"], await RemindersAsync());
+                await Eventually.ReturnsAsync(monitor.GetAsync, h => h.Checks.Any(c => c.Check == "heartbeat" && c.Passed), Patience, "the heartbeat check to pass");
+            }
+            finally
+            {
+                await stop.CancelAsync();
+                await beating;
+            }
+
+            // Unregistering a quiet agent still stops its monitor.
+            await Eventually.ReturnsAsync(monitor.GetAsync, h => h.QuietSince is not null, Patience, "the monitor to go quiet again");
+            await agent.UnregisterAsync("test over");
+            await Eventually.ReturnsAsync(async () =>
+            {
+                try
+                {
+                    await monitor.GetAsync();
+                    return false;
+                }
+                catch (NoOrg.Grains.Errors.NotFoundException)
+                {
+                    return true;
+                }
+            }, x => x, Patience, "the monitor of the unregistered agent to stop");
+            await Eventually.ReturnsAsync(RemindersAsync, r => r.Length == 0, Patience, "both reminders to be dropped after unregistering");
         });
     }
 
@@ -156,19 +220,26 @@ public sealed class HealthFailoverTests
             var secondary = cluster.SecondarySilos[0];
             var management = client.GetGrain<IManagementGrain>(0);
 
-            // Agents until one's monitor lives on the secondary silo (placement is random).
+            // Live agents until one's monitor lives on the secondary silo (placement is random). They heartbeat
+            // until the kill: a silent agent would go offline and its monitor quiet before the kill.
             var ids = new List<string>();
             string? victim = null;
+            using var stop = new CancellationTokenSource();
+            var beats = new List<Task>();
             for (var i = 0; i < 40 && victim is null; i++)
             {
                 var id = $"failover-{Guid.NewGuid():N}";
-                await client.GetGrain<IAgentGrain>(id).RegisterAsync(TestAgents.Registration([TestAgents.NewCapability("failover")]));
+                var agent = client.GetGrain<IAgentGrain>(id);
+                await agent.RegisterAsync(TestAgents.Registration([TestAgents.NewCapability("failover")]));
+                beats.Add(AgentHealthMonitoringTests.BeatAsync(agent, stop.Token));
                 ids.Add(id);
                 var stats = await management.GetDetailedGrainStatistics();
                 victim = ids.FirstOrDefault(x => stats.Any(s => s.SiloAddress.Equals(secondary.SiloAddress)
                     && s.GrainId.Key.ToString() == x && s.GrainType.Contains(nameof(AgentHealthGrain), StringComparison.Ordinal)));
             }
 
+            await stop.CancelAsync();
+            await Task.WhenAll(beats);
             Assert.NotNull(victim);
             await cluster.KillSiloAsync(secondary);
             var killedAt = DateTimeOffset.UtcNow;
