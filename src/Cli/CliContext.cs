@@ -13,6 +13,9 @@ internal static class CliContext
     public const int Failed = 1;
     public const int BadConfiguration = 2;
 
+    /// <summary>A command line that does not parse (unknown command or option, missing argument, bad value).</summary>
+    public const int BadUsage = 2;
+
     public static readonly Option<bool> Json = new("--json") { Description = "Write machine-readable JSON to standard output", Recursive = true };
     public static readonly Option<bool> Verbose = new("--verbose") { Description = "Show Orleans client logs on standard error", Recursive = true };
 

@@ -21,4 +21,12 @@ var root = new RootCommand("noorg: operate a NoOrg cluster. Configuration comes 
 };
 root.Options.Add(CliContext.Json);
 root.Options.Add(CliContext.Verbose);
-return await root.Parse(args).InvokeAsync();
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    // System.CommandLine prints the errors and the help; a usage error exits 2, like a bad configuration.
+    await parsed.InvokeAsync();
+    return CliContext.BadUsage;
+}
+
+return await parsed.InvokeAsync();

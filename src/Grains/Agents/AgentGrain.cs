@@ -92,9 +92,9 @@ public sealed partial class AgentGrain(
             return (Snapshot(), true);
         });
 
-        // Also on a repeated registration: heals a reminder lost to a failure after the first one was stored.
-        await this.RegisterOrUpdateReminder(LivenessReminder, LivenessPeriod, LivenessPeriod);
-        await StartMonitorAsync();
+        // Also on a repeated registration: heals a reminder lost to a failure after the first one was stored. The
+        // reminder and the monitor's start are independent, so they go out together.
+        await Task.WhenAll(this.RegisterOrUpdateReminder(LivenessReminder, LivenessPeriod, LivenessPeriod), StartMonitorAsync());
         if (registered)
         {
             await KickDispatcherAsync();

@@ -48,6 +48,9 @@ public sealed partial class AgentHealthGrain(
     private bool inRound;
     private bool projectionDue;
     private long wakes;
+
+    /// <summary>Outcomes recorded in memory since the last write; the next round (or deactivation) stores them.</summary>
+    private bool outcomesUnsaved;
     private DateTimeOffset lastWrite;
 
     private string Id => this.GetPrimaryKeyString();
@@ -74,21 +77,25 @@ public sealed partial class AgentHealthGrain(
     public async Task StartAsync()
     {
         wakes++;
-        await gate.RunAsync(async () =>
-        {
-            if (!state.State.Monitoring || state.State.QuietSince is not null)
+
+        // The reminder and the state write are independent: they go out together. A reminder whose write then
+        // failed finds the monitor not monitoring on its first tick and removes itself.
+        await Task.WhenAll(
+            reminderRegistered ? Task.CompletedTask : RegisterReminderAsync(),
+            gate.RunAsync(async () =>
             {
-                await WriteAsync(Woken(state.State with { Monitoring = true }));
-            }
-        });
-
-        if (!reminderRegistered)
-        {
-            await this.RegisterOrUpdateReminder(Reminder, ReminderPeriod, ReminderPeriod);
-            reminderRegistered = true;
-        }
-
+                if (!state.State.Monitoring || state.State.QuietSince is not null)
+                {
+                    await WriteAsync(Woken(state.State with { Monitoring = true }));
+                }
+            }));
         StartTimer();
+    }
+
+    private async Task RegisterReminderAsync()
+    {
+        await this.RegisterOrUpdateReminder(Reminder, ReminderPeriod, ReminderPeriod);
+        reminderRegistered = true;
     }
 
     public async Task<AgentHealth> CheckNowAsync()
@@ -122,8 +129,35 @@ public sealed partial class AgentHealthGrain(
 
             var windowStart = clock.GetUtcNow() - TimeSpan.FromSeconds(Settings.WindowSeconds);
             var outcomes = current.Outcomes.Append(outcome).Where(o => o.At >= windowStart).TakeLast(MaxOutcomes).ToList();
-            await WriteAsync(current with { Outcomes = outcomes });
+            if (timer is null)
+            {
+                // No round is coming to store it (the monitor is quiet, or not started): store it now.
+                await WriteAsync(current with { Outcomes = outcomes });
+                return;
+            }
+
+            // A sample of a statistical window, reported best effort: the next round stores it with whatever else
+            // changed, instead of a write per finished attempt on the task's completion path.
+            state.State = current with { Outcomes = outcomes };
+            outcomesUnsaved = true;
         });
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (outcomesUnsaved)
+        {
+            try
+            {
+                await gate.RunAsync(() => WriteAsync(state.State));
+            }
+            catch (Exception e)
+            {
+                LogRoundFailed(logger, Id, e);
+            }
+        }
+
+        await base.OnDeactivateAsync(reason, cancellationToken);
     }
 
     public async Task<AgentHealth> SetOverridesAsync(HealthOverrides overrides)
@@ -311,8 +345,7 @@ public sealed partial class AgentHealthGrain(
         reminderRegistered = false;
         if (wake != wakes)
         {
-            await this.RegisterOrUpdateReminder(Reminder, ReminderPeriod, ReminderPeriod);
-            reminderRegistered = true;
+            await RegisterReminderAsync();
             StartTimer();
         }
     }
@@ -445,7 +478,7 @@ public sealed partial class AgentHealthGrain(
             History = history,
         };
 
-        if (status != previous.Status || changedChecks || issuesChanged || projectionDue || now - lastWrite >= ReminderPeriod)
+        if (status != previous.Status || changedChecks || issuesChanged || projectionDue || outcomesUnsaved || now - lastWrite >= ReminderPeriod)
         {
             await WriteAsync(state.State);
             await ProjectAsync();
@@ -563,6 +596,7 @@ public sealed partial class AgentHealthGrain(
         {
             await state.WriteStateAsync();
             lastWrite = clock.GetUtcNow();
+            outcomesUnsaved = false;
         }
         catch
         {

@@ -70,6 +70,18 @@ public sealed class DbCommandTests
         }
     }
 
+    [Theory]
+    [InlineData("tasks show", "Required argument missing")]
+    [InlineData("agents list --take nine", "nine")]
+    [InlineData("no-such-command", "no-such-command")]
+    public async Task A_command_line_that_does_not_parse_exits_2_and_says_what_is_wrong(string commandLine, string said)
+    {
+        var result = await ProcessRunner.RunAsync("noorg.dll", commandLine.Split(' '), new Dictionary<string, string?>());
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(said, result.StandardError, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Migrate_against_an_unreachable_database_fails_with_a_message()
     {

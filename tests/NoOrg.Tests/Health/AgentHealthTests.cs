@@ -192,6 +192,34 @@ public abstract class AgentHealthTests(ClusterFixture fixture)
     private static AgentRegistration Flagged(string flag, IReadOnlyList<string>? capabilities = null, int max = 2) =>
         new("flagged", "test-agent", "an agent under test", capabilities ?? [TestAgents.NewCapability("flagged")], max,
             new Dictionary<string, string> { [FlagHealthCheck.MetadataKey] = flag });
+    [SkippableFact]
+    public async Task Recorded_outcomes_are_stored_by_the_next_round_and_on_deactivation()
+    {
+        Skip.If(fixture.Cluster is null, ClusterDatabases.SkipReason(fixture.Provider));
+        await using var agents = new TestAgents(Client);
+
+        // Stored by a round: the monitor's state as another activation reads it from storage.
+        var (id, grain) = await agents.RegisterAsync(TestAgents.Registration([TestAgents.NewCapability("stored")]));
+        await grain.HeartbeatAsync();
+        var monitor = Client.GetGrain<IAgentHealthGrain>(id);
+        await RecordAsync(monitor, 3);
+        await monitor.CheckNowAsync();
+        await fixture.Cluster!.DeactivateAsync(monitor);
+        Assert.Equal(3, (await monitor.GetAsync()).Metrics.Samples);
+
+        // Stored on deactivation, with no round between.
+        await RecordAsync(monitor, 2);
+        await fixture.Cluster.DeactivateAsync(monitor);
+        Assert.Equal(5, (await monitor.GetAsync()).Metrics.Samples);
+
+        static async Task RecordAsync(IAgentHealthGrain monitor, int count)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                await monitor.RecordOutcomeAsync(new TaskOutcome($"task-{Guid.NewGuid():N}", 1, TaskOutcomeKind.Succeeded, DateTimeOffset.UtcNow, Fast));
+            }
+        }
+    }
 
     private static List<string> Failing(AgentHealth health) => [.. health.Checks.Where(c => !c.Passed).Select(c => c.Check)];
 
