@@ -5,6 +5,7 @@ using NoOrg.Grains.Concurrency;
 using NoOrg.Grains.Dispatch;
 using NoOrg.Grains.Errors;
 using NoOrg.Grains.Health;
+using NoOrg.Grains.Reminders;
 using NoOrg.Grains.Indexing;
 using NoOrg.Grains.Tasks;
 using Orleans.Concurrency;
@@ -94,7 +95,7 @@ public sealed partial class AgentGrain(
 
         // Also on a repeated registration: heals a reminder lost to a failure after the first one was stored. The
         // reminder and the monitor's start are independent, so they go out together.
-        await Task.WhenAll(this.RegisterOrUpdateReminder(LivenessReminder, LivenessPeriod, LivenessPeriod), StartMonitorAsync());
+        await Task.WhenAll(RegisterLivenessReminderAsync(), StartMonitorAsync());
         if (registered)
         {
             await KickDispatcherAsync();
@@ -192,7 +193,7 @@ public sealed partial class AgentGrain(
             if (wasQuiet)
             {
                 // Dropped while the agent was quiet: it retries the hand-backs and heals the index until done.
-                await this.RegisterOrUpdateReminder(LivenessReminder, LivenessPeriod, LivenessPeriod);
+                await RegisterLivenessReminderAsync();
             }
 
             // A monitor gone quiet runs no rounds: woken, its next round finds the agent gone and stops.
@@ -528,18 +529,14 @@ public sealed partial class AgentGrain(
                     await WriteAsync(current with { Quiet = true });
                 }
 
-                if (await this.GetReminder(LivenessReminder) is { } reminder)
-                {
-                    await this.UnregisterReminder(reminder);
-                }
-
+                await this.UnregisterReminderIfAnyAsync(LivenessReminder);
                 return true;
             }
 
             if (status.Period != LivenessPeriod)
             {
                 // The heartbeat timeout (or the reminder floor) changed since the reminder was registered.
-                await this.RegisterOrUpdateReminder(LivenessReminder, LivenessPeriod, LivenessPeriod);
+                await RegisterLivenessReminderAsync();
             }
 
             return false;
@@ -860,11 +857,10 @@ public sealed partial class AgentGrain(
             return;
         }
 
-        if (await this.GetReminder(LivenessReminder) is { } reminder)
-        {
-            await this.UnregisterReminder(reminder);
-        }
+        await this.UnregisterReminderIfAnyAsync(LivenessReminder);
     }
+
+    private Task RegisterLivenessReminderAsync() => this.RegisterOrUpdateReminder(LivenessReminder, LivenessPeriod, LivenessPeriod);
 
     /// <summary>Back from a quiet time offline: the liveness reminder and the health monitor run again.</summary>
     private async Task ResumeIfQuietAsync()
@@ -875,7 +871,7 @@ public sealed partial class AgentGrain(
         }
 
         // Until the flag is cleared, a failure here is retried by the next heartbeat or status change.
-        await this.RegisterOrUpdateReminder(LivenessReminder, LivenessPeriod, LivenessPeriod);
+        await RegisterLivenessReminderAsync();
         await StartMonitorAsync();
         await gate.RunAsync(async () =>
         {

@@ -4,6 +4,7 @@ using NoOrg.Configuration;
 using NoOrg.Grains.Concurrency;
 using NoOrg.Grains.Agents;
 using NoOrg.Grains.Errors;
+using NoOrg.Grains.Reminders;
 using Orleans.Concurrency;
 using Orleans.Configuration;
 
@@ -98,6 +99,15 @@ public sealed partial class AgentHealthGrain(
         reminderRegistered = true;
     }
 
+    /// <summary>No more rounds: the timer stops and the reminder goes (quiet, or the agent is gone).</summary>
+    private async Task StopWatchingAsync()
+    {
+        timer?.Dispose();
+        timer = null;
+        await this.UnregisterReminderIfAnyAsync(Reminder);
+        reminderRegistered = false;
+    }
+
     public async Task<AgentHealth> CheckNowAsync()
     {
         RequireMonitored();
@@ -153,7 +163,7 @@ public sealed partial class AgentHealthGrain(
             }
             catch (Exception e)
             {
-                LogRoundFailed(logger, Id, e);
+                LogOutcomesNotStored(logger, Id, e);
             }
         }
 
@@ -240,18 +250,14 @@ public sealed partial class AgentHealthGrain(
 
         if (!state.State.Monitoring || state.State.QuietSince is not null)
         {
-            if (await this.GetReminder(Reminder) is { } reminder)
-            {
-                await this.UnregisterReminder(reminder);
-            }
-
+            await this.UnregisterReminderIfAnyAsync(Reminder);
             return;
         }
 
         reminderRegistered = true;
         if (status.Period != ReminderPeriod)
         {
-            await this.RegisterOrUpdateReminder(Reminder, ReminderPeriod, ReminderPeriod);
+            await RegisterReminderAsync();
         }
 
         StartTimer();
@@ -335,14 +341,7 @@ public sealed partial class AgentHealthGrain(
             return;
         }
 
-        timer?.Dispose();
-        timer = null;
-        if (await this.GetReminder(Reminder) is { } reminder)
-        {
-            await this.UnregisterReminder(reminder);
-        }
-
-        reminderRegistered = false;
+        await StopWatchingAsync();
         if (wake != wakes)
         {
             await RegisterReminderAsync();
@@ -557,14 +556,7 @@ public sealed partial class AgentHealthGrain(
             await index.RemoveAsync(Id);
         });
 
-        timer?.Dispose();
-        timer = null;
-        if (await this.GetReminder(Reminder) is { } reminder)
-        {
-            await this.UnregisterReminder(reminder);
-        }
-
-        reminderRegistered = false;
+        await StopWatchingAsync();
         DeactivateOnIdle();
     }
 
@@ -650,6 +642,9 @@ public sealed partial class AgentHealthGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId}: a health round failed; the next one tries again")]
     private static partial void LogRoundFailed(ILogger logger, string agentId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId}: task outcomes recorded since the last round could not be stored on deactivation; they are lost")]
+    private static partial void LogOutcomesNotStored(ILogger logger, string agentId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId}: the health index could not be updated; it will be retried")]
     private static partial void LogProjectionFailed(ILogger logger, string agentId, Exception exception);

@@ -6,6 +6,7 @@ using NoOrg.Configuration;
 using NoOrg.Grains.Errors;
 using NoOrg.Grains.Indexing;
 using NoOrg.Grains.Patterns.Outbox;
+using NoOrg.Grains.Reminders;
 using NoOrg.Grains.Tasks;
 using Orleans.Configuration;
 
@@ -645,10 +646,7 @@ public sealed partial class SagaGrain(
 
         try
         {
-            if (await this.GetReminder(name) is { } registered)
-            {
-                await this.UnregisterReminder(registered);
-            }
+            await this.UnregisterReminderIfAnyAsync(name);
 
             reminderArmed = false;
         }

@@ -8,6 +8,7 @@ using NoOrg.Grains.Errors;
 using NoOrg.Grains.Health;
 using NoOrg.Grains.Indexing;
 using NoOrg.Grains.Patterns.Outbox;
+using NoOrg.Grains.Reminders;
 using Orleans.Configuration;
 
 namespace NoOrg.Grains.Tasks;
@@ -896,10 +897,7 @@ public sealed partial class TaskGrain(
 
         try
         {
-            if (await this.GetReminder(reminder) is { } registered)
-            {
-                await this.UnregisterReminder(registered);
-            }
+            await this.UnregisterReminderIfAnyAsync(reminder);
         }
         catch (Exception e)
         {
