@@ -4,17 +4,12 @@ namespace NoOrg.Grains.Indexing;
 
 /// <summary>
 /// The task read model: one row per task plus incrementally maintained aggregates, in the cluster's database.
-/// Task grains project every change into it before acknowledging, so a caller reads its own writes; listing,
-/// statistics and dispatch read it instead of calling task grains.
+/// The database projects every task state write into it in the same statement, so a caller reads its own writes
+/// and a crash cannot leave the index behind the state; listing, statistics and dispatch read it instead of
+/// calling task grains.
 /// </summary>
 public interface ITaskIndex
 {
-    /// <summary>Upserts the task's row and adjusts the aggregates in one transaction; ignores a version not newer than the stored one.</summary>
-    Task ProjectAsync(TaskSnapshot task, CancellationToken cancellationToken = default);
-
-    /// <summary>Deletes the row (retention) and removes it from the aggregates; completion samples are kept.</summary>
-    Task RemoveAsync(string taskId, CancellationToken cancellationToken = default);
-
     Task<Page<TaskSummary>> QueryAsync(TaskQuery query, CancellationToken cancellationToken = default);
 
     Task<TaskStatistics> StatisticsAsync(DateTimeOffset now, CancellationToken cancellationToken = default);

@@ -15,14 +15,13 @@ namespace NoOrg.Grains.Tasks;
 
 /// <summary>
 /// One task and its lifecycle. Every change runs the same pipeline: validate, build the new state with its history
-/// entry and its event in the outbox, write it, project it into the task index, then tell other grains (agents,
-/// dependents, the dispatcher). The event goes out through the outbox (streams and webhook subscriptions) after the
+/// entry and its event in the outbox, write it (one statement: the database projects the task index from the same
+/// write), then tell other grains (agents, dependents, the dispatcher). The event goes out through the outbox (streams and webhook subscriptions) after the
 /// write, at least once, and so do the notices to dependents when it finishes. A failed validation or a refused agent
 /// changes nothing.
 /// </summary>
 public sealed partial class TaskGrain(
     [PersistentState(TaskGrain.StateName, StorageNames.Default)] IPersistentState<TaskGrainState> state,
-    ITaskIndex index,
     OutboxRelayFactory outboxes,
     WebhookDirectory webhooks,
     NoOrgSettings settings,
@@ -48,13 +47,11 @@ public sealed partial class TaskGrain(
 
     // Reminder due times above ~49 days are rejected by Orleans; a longer wait is re-armed when it fires.
     private static readonly TimeSpan MaxReminderDue = TimeSpan.FromDays(30);
-    private static readonly TimeSpan ProjectionRetryPeriod = TimeSpan.FromSeconds(5);
 
     // A timeout reminder may fire a hair before its due time (timer resolution); that counts as on time.
     private static readonly TimeSpan ReminderTolerance = TimeSpan.FromMilliseconds(100);
 
     private IGrainTimer? wakeUp;
-    private IGrainTimer? projectionRetry;
     private OutboxRelay? relay;
 
     private string Id => this.GetPrimaryKeyString();
@@ -62,16 +59,15 @@ public sealed partial class TaskGrain(
     private OutboxRelay Outbox => relay ??= outboxes.Create(
         this, () => state.State.Outbox, outbox => state.State = state.State with { Outbox = outbox }, () => WriteAsync(state.State));
 
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (state.State.Task is { } task)
         {
-            // Heals the index after a crash between the state write and the projection (a no-op when it is current).
-            await ProjectAsync(task);
             ScheduleWakeUp(task);
         }
 
         Outbox.Activated();
+        return Task.CompletedTask;
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => Outbox.DeactivatingAsync();
@@ -454,8 +450,6 @@ public sealed partial class TaskGrain(
     {
         if (state.State.Task is not { } current)
         {
-            // Nothing stored: make sure no index row outlives the state (a purge interrupted before its removal).
-            await index.RemoveAsync(Id);
             return false;
         }
 
@@ -466,8 +460,7 @@ public sealed partial class TaskGrain(
 
         await DisarmAsync(TimeoutReminder(current.Attempt), current.Spec.Timeout is not null);
         await DisarmAsync(DeadlineReminder, current.Spec.Deadline is not null);
-        await state.ClearStateAsync();
-        await index.RemoveAsync(Id);
+        await state.ClearStateAsync(); // the database removes the index row in the same statement
         DeactivateOnIdle();
         return true;
     }
@@ -723,8 +716,6 @@ public sealed partial class TaskGrain(
     /// </summary>
     private async Task FollowUpAsync(TaskSnapshot? before, TaskSnapshot after, TaskEvent change)
     {
-        await ProjectAsync(after);
-
         var holderBefore = before is null ? null : Holder(before);
         var holderAfter = Holder(after);
         if (holderAfter is not null && holderAfter != holderBefore)
@@ -762,24 +753,6 @@ public sealed partial class TaskGrain(
         if (after.IsReady(now) && before?.IsReady(now) != true)
         {
             await KickDispatcherAsync();
-        }
-    }
-
-    private async Task ProjectAsync(TaskSnapshot task)
-    {
-        try
-        {
-            await index.ProjectAsync(task);
-            projectionRetry?.Dispose();
-            projectionRetry = null;
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // The change itself is durable; the index catches up from here (or from the next activation).
-            LogProjectionFailed(logger, e, Id, task.Version);
-            projectionRetry ??= this.RegisterGrainTimer(
-                _ => state.State.Task is { } latest ? ProjectAsync(latest) : Task.CompletedTask,
-                new GrainTimerCreationOptions(ProjectionRetryPeriod, ProjectionRetryPeriod) { KeepAlive = true });
         }
     }
 
@@ -951,9 +924,6 @@ public sealed partial class TaskGrain(
 
     private static bool SameMetadata(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string>? b) =>
         b is not null && a.Count == b.Count && a.All(p => b.TryGetValue(p.Key, out var v) && v == p.Value);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId} version {Version} is stored but not yet in the task index; retrying")]
-    private static partial void LogProjectionFailed(ILogger logger, Exception exception, string taskId, long version);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId}: could not {What} agent {AgentId}")]
     private static partial void LogAgentCallFailed(ILogger logger, Exception exception, string taskId, string what, string agentId);

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using NoOrg.Grains.Indexing;
 using NoOrg.Grains.Tasks;
 using NoOrg.Storage;
@@ -6,8 +7,9 @@ using NoOrg.Tests.Infrastructure;
 namespace NoOrg.Tests.Tasks;
 
 /// <summary>
-/// <see cref="SqlTaskIndex"/> on its own, on a fresh migrated database per test: versioning, counters, samples,
-/// every filter and the dispatch order, against hand-computed values.
+/// <see cref="SqlTaskIndex"/> and the database's projection of task states (migration 0010), on a fresh migrated
+/// database per test: task states written as the grain storage writes them, then counters, samples, every filter and
+/// the dispatch order against hand-computed values.
 /// </summary>
 public abstract class TaskIndexTests
 {
@@ -15,7 +17,7 @@ public abstract class TaskIndexTests
 
     protected abstract StorageDialect Dialect { get; }
 
-    private async Task<(TestDatabase Database, SqlTaskIndex Index)?> CreateAsync()
+    private async Task<(TestDatabase Database, SqlTaskIndex Index, TaskStateRows Rows)?> CreateAsync()
     {
         if (Dialect == StorageDialect.Postgres && !TestDatabases.PostgresAvailable)
         {
@@ -24,7 +26,7 @@ public abstract class TaskIndexTests
 
         var database = await TestDatabases.CreateAsync(Dialect);
         await new SchemaMigrator(Dialect, database.ConnectionString).MigrateAsync();
-        return (database, new SqlTaskIndex(new IndexDatabase(Dialect, database.ConnectionString)));
+        return (database, new SqlTaskIndex(new IndexDatabase(Dialect, database.ConnectionString)), new TaskStateRows(Dialect, database.ConnectionString));
     }
 
     internal static TaskSnapshot Snapshot(
@@ -43,17 +45,18 @@ public abstract class TaskIndexTests
     }
 
     [SkippableFact]
-    public async Task Projecting_an_older_version_is_ignored()
+    public async Task A_write_with_a_stale_version_is_refused_and_the_index_keeps_the_stored_state()
     {
         var created = await CreateAsync();
         Skip.If(created is null, TestDatabases.PostgresSkipReason);
-        var (database, index) = created.Value;
+        var (database, index, rows) = created.Value;
         await using var _ = database;
 
-        await index.ProjectAsync(Snapshot("a", TaskState.Running, version: 3, agent: "x"));
-        await index.ProjectAsync(Snapshot("a", TaskState.Pending, version: 2));
-        await index.ProjectAsync(Snapshot("a", TaskState.Running, version: 3, agent: "y"));
+        var first = await rows.WriteAsync(Snapshot("a", TaskState.Pending, version: 1));
+        await rows.WriteAsync(Snapshot("a", TaskState.Running, version: 2, agent: "x"));
+        var stale = await rows.WriteAsync(Snapshot("a", TaskState.Pending, version: 3), expectedVersion: first);
 
+        Assert.Null(stale);
         var row = Assert.Single((await index.QueryAsync(new TaskQuery())).Items);
         Assert.Equal((TaskState.Running, "x"), (row.State, row.AssignedTo));
         var stats = await index.StatisticsAsync(T0);
@@ -61,19 +64,39 @@ public abstract class TaskIndexTests
     }
 
     [SkippableFact]
+    public async Task A_state_the_index_cannot_hold_is_refused_whole_and_nothing_is_stored()
+    {
+        var created = await CreateAsync();
+        Skip.If(created is null, TestDatabases.PostgresSkipReason);
+        var (database, index, rows) = created.Value;
+        await using var _ = database;
+        await rows.WriteAsync(Snapshot("kept", TaskState.Pending));
+
+        await Assert.ThrowsAnyAsync<DbException>(() => rows.WriteAsync(Snapshot("bad", TaskState.Pending, priority: (TaskPriority)40)));
+        await Assert.ThrowsAnyAsync<DbException>(() => rows.WriteAsync(Snapshot("kept", (TaskState)9, version: 2)));
+
+        // One statement: neither the state nor its index row nor any counter moved.
+        Assert.Null(await rows.StoredVersionAsync("bad"));
+        Assert.Equal(1, await rows.StoredVersionAsync("kept"));
+        var row = Assert.Single((await index.QueryAsync(new TaskQuery())).Items);
+        Assert.Equal(("kept", TaskState.Pending), (row.Id, row.State));
+        Assert.Equal(1L, (await index.StatisticsAsync(T0)).Total);
+    }
+
+    [SkippableFact]
     public async Task Counters_follow_every_change_and_removal_keeps_outcomes_and_samples()
     {
         var created = await CreateAsync();
         Skip.If(created is null, TestDatabases.PostgresSkipReason);
-        var (database, index) = created.Value;
+        var (database, index, rows) = created.Value;
         await using var _ = database;
 
-        await index.ProjectAsync(Snapshot("a", TaskState.Pending, 1, priority: TaskPriority.High));
-        await index.ProjectAsync(Snapshot("a", TaskState.Running, 2, priority: TaskPriority.High, agent: "x"));
-        await index.ProjectAsync(Snapshot("a", TaskState.Completed, 3, priority: TaskPriority.High, agent: "x", processing: TimeSpan.FromSeconds(7)));
-        await index.ProjectAsync(Snapshot("a", TaskState.Completed, 3, priority: TaskPriority.High, agent: "x", processing: TimeSpan.FromSeconds(7)));
-        await index.ProjectAsync(Snapshot("b", TaskState.Failed, 4, type: "u"));
-        await index.ProjectAsync(Snapshot("c", TaskState.Pending, 1, type: "u", priority: TaskPriority.Low));
+        await rows.WriteAsync(Snapshot("a", TaskState.Pending, 1, priority: TaskPriority.High));
+        await rows.WriteAsync(Snapshot("a", TaskState.Running, 2, priority: TaskPriority.High, agent: "x"));
+        await rows.WriteAsync(Snapshot("a", TaskState.Completed, 3, priority: TaskPriority.High, agent: "x", processing: TimeSpan.FromSeconds(7)));
+        await rows.WriteAsync(Snapshot("a", TaskState.Completed, 3, priority: TaskPriority.High, agent: "x", processing: TimeSpan.FromSeconds(7)));
+        await rows.WriteAsync(Snapshot("b", TaskState.Failed, 4, type: "u"));
+        await rows.WriteAsync(Snapshot("c", TaskState.Pending, 1, type: "u", priority: TaskPriority.Low));
 
         var before = await index.StatisticsAsync(T0.AddMinutes(2));
         Assert.Equal(3, before.Total);
@@ -86,9 +109,9 @@ public abstract class TaskIndexTests
         Assert.Equal(2, (await index.QueryAsync(finished)).Total);
         Assert.Equal(1, (await index.QueryAsync(finished with { Priorities = [TaskPriority.High] })).Total);
 
-        await index.RemoveAsync("a");
-        await index.RemoveAsync("b");
-        await index.RemoveAsync("b");
+        await rows.ClearAsync("a");
+        await rows.ClearAsync("b");
+        await rows.ClearAsync("b");
 
         var after = await index.StatisticsAsync(T0.AddMinutes(2));
         Assert.Equal((1L, 0L, 0L, 1L), (after.Total, after.ByState[TaskState.Completed], after.ByState[TaskState.Failed], after.ByState[TaskState.Pending]));
@@ -104,19 +127,19 @@ public abstract class TaskIndexTests
     {
         var created = await CreateAsync();
         Skip.If(created is null, TestDatabases.PostgresSkipReason);
-        var (database, index) = created.Value;
+        var (database, index, rows) = created.Value;
         await using var _ = database;
         var now = T0.AddHours(1);
 
         // Ten completions in the last five minutes (1..10 s), agent x did the odd ones; one more long before.
         for (var i = 1; i <= 10; i++)
         {
-            await index.ProjectAsync(Snapshot($"done-{i}", TaskState.Completed, type: "t", agent: i % 2 == 1 ? "x" : "y",
+            await rows.WriteAsync(Snapshot($"done-{i}", TaskState.Completed, type: "t", agent: i % 2 == 1 ? "x" : "y",
                 processing: TimeSpan.FromSeconds(i), finishedAt: now.AddSeconds(-20 * i)));
         }
 
-        await index.ProjectAsync(Snapshot("old", TaskState.Completed, type: "old", agent: "x", processing: TimeSpan.FromSeconds(100), finishedAt: now.AddHours(-1)));
-        await index.ProjectAsync(Snapshot("failed", TaskState.Failed, type: "t"));
+        await rows.WriteAsync(Snapshot("old", TaskState.Completed, type: "old", agent: "x", processing: TimeSpan.FromSeconds(100), finishedAt: now.AddHours(-1)));
+        await rows.WriteAsync(Snapshot("failed", TaskState.Failed, type: "t"));
 
         var stats = await index.StatisticsAsync(now);
         var all = await index.EstimateAsync("t", null);
@@ -142,18 +165,18 @@ public abstract class TaskIndexTests
     {
         var created = await CreateAsync();
         Skip.If(created is null, TestDatabases.PostgresSkipReason);
-        var (database, index) = created.Value;
+        var (database, index, rows) = created.Value;
         await using var _ = database;
         var now = T0.AddHours(1);
 
-        await index.ProjectAsync(Snapshot("low-old", priority: TaskPriority.Low, createdAt: T0));
-        await index.ProjectAsync(Snapshot("critical-new", priority: TaskPriority.Critical, createdAt: T0.AddMinutes(5), capabilities: ["gpu", "en"]));
-        await index.ProjectAsync(Snapshot("high-b", priority: TaskPriority.High, createdAt: T0.AddMinutes(1)));
-        await index.ProjectAsync(Snapshot("high-a", priority: TaskPriority.High, createdAt: T0.AddMinutes(1)));
-        await index.ProjectAsync(Snapshot("waiting", priority: TaskPriority.Critical, waitingOn: ["low-old"]));
-        await index.ProjectAsync(Snapshot("backing-off", priority: TaskPriority.Critical, nextAttemptAt: now.AddSeconds(1)));
-        await index.ProjectAsync(Snapshot("back-off-over", priority: TaskPriority.Medium, nextAttemptAt: now));
-        await index.ProjectAsync(Snapshot("running", TaskState.Running, priority: TaskPriority.Critical));
+        await rows.WriteAsync(Snapshot("low-old", priority: TaskPriority.Low, createdAt: T0));
+        await rows.WriteAsync(Snapshot("critical-new", priority: TaskPriority.Critical, createdAt: T0.AddMinutes(5), capabilities: ["gpu", "en"]));
+        await rows.WriteAsync(Snapshot("high-b", priority: TaskPriority.High, createdAt: T0.AddMinutes(1)));
+        await rows.WriteAsync(Snapshot("high-a", priority: TaskPriority.High, createdAt: T0.AddMinutes(1)));
+        await rows.WriteAsync(Snapshot("waiting", priority: TaskPriority.Critical, waitingOn: ["low-old"]));
+        await rows.WriteAsync(Snapshot("backing-off", priority: TaskPriority.Critical, nextAttemptAt: now.AddSeconds(1)));
+        await rows.WriteAsync(Snapshot("back-off-over", priority: TaskPriority.Medium, nextAttemptAt: now));
+        await rows.WriteAsync(Snapshot("running", TaskState.Running, priority: TaskPriority.Critical));
 
         var ready = await index.ReadyAsync(now, 10);
         var firstTwo = await index.ReadyAsync(now, 2);
@@ -169,12 +192,12 @@ public abstract class TaskIndexTests
     {
         var created = await CreateAsync();
         Skip.If(created is null, TestDatabases.PostgresSkipReason);
-        var (database, index) = created.Value;
+        var (database, index, rows) = created.Value;
         await using var _ = database;
         for (var i = 0; i < 12; i++)
         {
             var state = (TaskState)(i % 6);
-            await index.ProjectAsync(Snapshot($"task-{i:00}", state, version: 1, type: i < 6 ? "a" : "b", priority: (TaskPriority)(i % 4),
+            await rows.WriteAsync(Snapshot($"task-{i:00}", state, version: 1, type: i < 6 ? "a" : "b", priority: (TaskPriority)(i % 4),
                 createdAt: T0.AddMinutes(i), agent: state is TaskState.Assigned or TaskState.Running ? $"agent-{i % 2}" : null));
         }
 
@@ -208,12 +231,12 @@ public abstract class TaskIndexTests
     {
         var created = await CreateAsync();
         Skip.If(created is null, TestDatabases.PostgresSkipReason);
-        var (database, index) = created.Value;
+        var (database, index, rows) = created.Value;
         await using var _ = database;
-        await index.ProjectAsync(Snapshot("new", TaskState.Cancelled, finishedAt: T0.AddDays(2)));
-        await index.ProjectAsync(Snapshot("old", TaskState.Completed, finishedAt: T0));
-        await index.ProjectAsync(Snapshot("mid", TaskState.Failed, finishedAt: T0.AddDays(1)));
-        await index.ProjectAsync(Snapshot("open", TaskState.Running));
+        await rows.WriteAsync(Snapshot("new", TaskState.Cancelled, finishedAt: T0.AddDays(2)));
+        await rows.WriteAsync(Snapshot("old", TaskState.Completed, finishedAt: T0));
+        await rows.WriteAsync(Snapshot("mid", TaskState.Failed, finishedAt: T0.AddDays(1)));
+        await rows.WriteAsync(Snapshot("open", TaskState.Running));
 
         Assert.Equal(["old", "mid"], await index.FinishedBeforeAsync(T0.AddDays(1).AddTicks(10), 10));
         Assert.Equal(["old"], await index.FinishedBeforeAsync(T0.AddDays(3), 1));
