@@ -6,7 +6,6 @@ using NoOrg.Grains.Dispatch;
 using NoOrg.Grains.Errors;
 using NoOrg.Grains.Health;
 using NoOrg.Grains.Reminders;
-using NoOrg.Grains.Indexing;
 using NoOrg.Grains.Tasks;
 using Orleans.Concurrency;
 using Orleans.Configuration;
@@ -15,8 +14,8 @@ using Orleans.Utilities;
 namespace NoOrg.Grains.Agents;
 
 /// <summary>
-/// One agent. A change is made durable, projected into the registry index, published on the agent streams, and
-/// only then followed by its side effects (reminder, dispatcher kick, task hand-backs).
+/// One agent. A change is made durable (the database projects the registry index in the same statement), published
+/// on the agent streams, and only then followed by its side effects (reminder, dispatcher kick, task hand-backs).
 /// </summary>
 /// <remarks>
 /// Reentrant so it can wait on task grains that call it back (a task told its agent is gone releases it; a task
@@ -27,7 +26,6 @@ namespace NoOrg.Grains.Agents;
 public sealed partial class AgentGrain(
     [PersistentState("agent", StorageNames.Default)] IPersistentState<AgentState> state,
     [PersistentState("agent-history", StorageNames.Default)] IPersistentState<AgentHistoryState> history,
-    IAgentIndex index,
     NoOrgSettings settings,
     TimeProvider clock,
     IOptions<ReminderOptions> reminderOptions,
@@ -40,7 +38,6 @@ public sealed partial class AgentGrain(
 
     private readonly TurnGate gate = new();
     private ObserverManager<IAgentWorker>? workers;
-    private bool indexStale;
     private bool handingBack;
 
     private string Id => this.GetPrimaryKeyString();
@@ -49,14 +46,6 @@ public sealed partial class AgentGrain(
 
     private ObserverManager<IAgentWorker> Workers => workers ??=
         new ObserverManager<IAgentWorker>(2 * HeartbeatTimeout, logger) { GetDateTime = () => clock.GetUtcNow().UtcDateTime };
-
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
-    {
-        // Heals the index after a crash between the state write and the projection; a no-op when it is current.
-        indexStale = state.State.Version > 0;
-        await HealIndexAsync();
-        await base.OnActivateAsync(cancellationToken);
-    }
 
     public async Task<AgentSnapshot> RegisterAsync(AgentRegistration registration)
     {
@@ -74,7 +63,6 @@ public sealed partial class AgentGrain(
                         + "Change it with an update, or unregister it first.");
                 }
 
-                await HealIndexAsync();
                 return (Snapshot(), false);
             }
 
@@ -122,7 +110,6 @@ public sealed partial class AgentGrain(
             var differences = AgentRules.Differences(before, after);
             if (differences.Count == 0)
             {
-                await HealIndexAsync();
                 return (Snapshot(), false);
             }
 
@@ -182,8 +169,6 @@ public sealed partial class AgentGrain(
 
             await RevokeAsync(current.ActiveTaskIds, handBackReason);
             Workers.Clear();
-            indexStale = true;
-            await HealIndexAsync();
             await PublishAsync([unregisteredEvent]);
             return true;
         });
@@ -192,7 +177,7 @@ public sealed partial class AgentGrain(
         {
             if (wasQuiet)
             {
-                // Dropped while the agent was quiet: it retries the hand-backs and heals the index until done.
+                // Dropped while the agent was quiet: it retries the hand-backs until done.
                 await RegisterLivenessReminderAsync();
             }
 
@@ -244,7 +229,6 @@ public sealed partial class AgentGrain(
             var accepting = current.Status is AgentStatus.Available or AgentStatus.Busy;
             if ((status == AgentStatus.Available && accepting) || (status == current.Status && why == current.StatusReason))
             {
-                await HealIndexAsync();
                 return (Snapshot(), false, false);
             }
 
@@ -514,14 +498,13 @@ public sealed partial class AgentGrain(
 
         var quiet = await gate.RunAsync(async () =>
         {
-            await HealIndexAsync();
             var current = state.State;
             if (current.Registration is null)
             {
                 return false;
             }
 
-            if (current is { Status: AgentStatus.Offline, ActiveTaskIds.Count: 0, HandBacks.Count: 0 } && !indexStale)
+            if (current is { Status: AgentStatus.Offline, ActiveTaskIds.Count: 0, HandBacks.Count: 0 })
             {
                 // Nothing to watch until the agent comes back (ResumeIfQuietAsync); its monitor goes quiet on its own.
                 if (!current.Quiet)
@@ -654,7 +637,7 @@ public sealed partial class AgentGrain(
 
     /// <summary>
     /// Under the gate: makes <paramref name="next"/> durable (restoring the previous state if that fails), appends
-    /// the events to the history, projects into the index and publishes the events.
+    /// the events to the history and publishes the events.
     /// </summary>
     private async Task CommitAsync(AgentState next, DateTimeOffset now, IReadOnlyList<Change> changes)
     {
@@ -676,10 +659,8 @@ public sealed partial class AgentGrain(
             };
         }
 
-        // The change is durable now; its history entries and its index row are independent writes, so they go out
-        // together instead of one after the other.
-        indexStale = true;
-        await Task.WhenAll(WriteHistoryAsync(changes.Count > 0), HealIndexAsync());
+        // The change and its index row are durable now (one statement); the history entries follow.
+        await WriteHistoryAsync(changes.Count > 0);
         await PublishAsync(events);
     }
 
@@ -713,34 +694,6 @@ public sealed partial class AgentGrain(
         {
             state.State = previous;
             throw;
-        }
-    }
-
-    /// <summary>Brings the index row in line with the state if a projection is due; a failure is logged and retried later.</summary>
-    private async Task HealIndexAsync()
-    {
-        if (!indexStale)
-        {
-            return;
-        }
-
-        try
-        {
-            if (state.State.Registration is null)
-            {
-                await index.RemoveAsync(Id);
-            }
-            else
-            {
-                await index.ProjectAsync(Snapshot());
-            }
-
-            indexStale = false;
-        }
-        catch (Exception e)
-        {
-            // Durable state is the truth; the reminder, the next change or the next activation projects again.
-            LogProjectionFailed(logger, Id, e);
         }
     }
 
@@ -849,10 +802,10 @@ public sealed partial class AgentGrain(
         }
     }
 
-    /// <summary>An unregistered agent keeps its reminder only until its index row is gone and its tasks are handed back.</summary>
+    /// <summary>An unregistered agent keeps its reminder only until its tasks are handed back.</summary>
     private async Task ForgetReminderIfDoneAsync()
     {
-        if (state.State.Registration is not null || state.State.HandBacks.Count > 0 || indexStale)
+        if (state.State.Registration is not null || state.State.HandBacks.Count > 0)
         {
             return;
         }
@@ -909,8 +862,6 @@ public sealed partial class AgentGrain(
 
     private readonly record struct Change(AgentEventKind Kind, string? Detail, string? TaskId = null);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId}: the registry index could not be updated; it will be retried")]
-    private static partial void LogProjectionFailed(ILogger logger, string agentId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId}: its history could not be written; the entries are kept in memory")]
     private static partial void LogHistoryWriteFailed(ILogger logger, string agentId, Exception exception);

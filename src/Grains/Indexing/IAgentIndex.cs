@@ -3,17 +3,12 @@ using NoOrg.Grains.Agents;
 namespace NoOrg.Grains.Indexing;
 
 /// <summary>
-/// The agent registry's index: one row per agent and its capabilities, in the cluster's database. Agent grains
-/// project every change into it before acknowledging; discovery and dispatch query it, so no single grain sits
+/// The agent registry's index: one row per agent and its capabilities, in the cluster's database. The database
+/// projects every agent state write into it in the same statement (migration 0011_agent_projection); discovery and dispatch query it, so no single grain sits
 /// in front of every agent, and it is intact after a full cluster restart.
 /// </summary>
 public interface IAgentIndex
 {
-    /// <summary>Upserts the agent's row and capabilities; ignores a version not newer than the stored one.</summary>
-    Task ProjectAsync(AgentSnapshot agent, CancellationToken cancellationToken = default);
-
-    Task RemoveAsync(string agentId, CancellationToken cancellationToken = default);
-
     Task<Page<AgentSummary>> FindAsync(AgentQuery query, CancellationToken cancellationToken = default);
 
     Task<AgentCounts> CountAsync(CancellationToken cancellationToken = default);

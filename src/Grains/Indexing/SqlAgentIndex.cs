@@ -1,4 +1,3 @@
-using System.Data;
 using System.Data.Common;
 using System.Globalization;
 using System.Text;
@@ -22,26 +21,6 @@ internal sealed class SqlAgentIndex(IndexDatabase database) : IAgentIndex
     // Unhealthy agents (health decided by their monitors, see Health/AgentHealthGrain) take no new work.
     private const string AcceptsWork = "a.status IN ('Available', 'Busy') AND a.health <> 'Unhealthy'";
 
-    private const string UpsertSql = """
-        INSERT INTO noorg_agents (agent_id, name, agent_type, status, status_reason, capabilities, active_tasks,
-                                  max_concurrent, last_heartbeat_at, registered_at, updated_at, version, health)
-        VALUES (@id, @name, @type, @status, @reason, @capabilities, @active, @max, @heartbeat, @registered, @updated, @version, @health)
-        ON CONFLICT (agent_id) DO UPDATE
-           SET name = excluded.name,
-               agent_type = excluded.agent_type,
-               status = excluded.status,
-               status_reason = excluded.status_reason,
-               capabilities = excluded.capabilities,
-               active_tasks = excluded.active_tasks,
-               max_concurrent = excluded.max_concurrent,
-               last_heartbeat_at = excluded.last_heartbeat_at,
-               registered_at = excluded.registered_at,
-               updated_at = excluded.updated_at,
-               version = excluded.version,
-               health = excluded.health
-         WHERE noorg_agents.version < excluded.version
-        """;
-
     // One index probe per distinct capability instead of reading every (capability, agent) row.
     private const string DistinctCapabilitiesSql = """
         WITH RECURSIVE c (capability) AS (
@@ -54,90 +33,6 @@ internal sealed class SqlAgentIndex(IndexDatabase database) : IAgentIndex
         )
         SELECT capability FROM c WHERE capability IS NOT NULL
         """;
-
-    public async Task ProjectAsync(AgentSnapshot agent, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(agent);
-        var capabilities = agent.Registration.Capabilities.Distinct(StringComparer.Ordinal).ToList();
-        var capabilitiesJson = JsonSerializer.Serialize(capabilities);
-
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(WriteIsolation, cancellationToken);
-
-        long? storedVersion = null;
-        string? storedCapabilities = null;
-        await using (var read = Command(connection, transaction,
-            "SELECT version, capabilities FROM noorg_agents WHERE agent_id = @id" + (IsPostgres ? " FOR UPDATE" : "")))
-        {
-            AddParameter(read, "id", agent.Id);
-            await using var reader = await read.ExecuteReaderAsync(cancellationToken);
-            if (await reader.ReadAsync(cancellationToken))
-            {
-                storedVersion = reader.GetInt64(0);
-                storedCapabilities = reader.GetString(1);
-            }
-        }
-
-        if (storedVersion >= agent.Version)
-        {
-            return; // an older or repeated projection: the row already says as much or more
-        }
-
-        int written;
-        await using (var upsert = Command(connection, transaction, UpsertSql))
-        {
-            AddParameter(upsert, "id", agent.Id);
-            AddParameter(upsert, "name", agent.Registration.Name);
-            AddParameter(upsert, "type", agent.Registration.Type);
-            AddParameter(upsert, "status", agent.Status.ToString());
-            AddParameter(upsert, "reason", agent.StatusReason);
-            AddParameter(upsert, "capabilities", capabilitiesJson);
-            AddParameter(upsert, "active", agent.ActiveTaskIds.Count);
-            AddParameter(upsert, "max", agent.Registration.MaxConcurrentTasks);
-            AddParameter(upsert, "heartbeat", agent.LastHeartbeatAt?.ToUniversalTime());
-            AddParameter(upsert, "registered", agent.RegisteredAt.ToUniversalTime());
-            AddParameter(upsert, "updated", agent.UpdatedAt.ToUniversalTime());
-            AddParameter(upsert, "version", agent.Version);
-            AddParameter(upsert, "health", agent.Health.ToString());
-            written = await upsert.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        // Heartbeats and load changes leave the capabilities alone: only a real change touches their rows.
-        if (written > 0 && storedCapabilities != capabilitiesJson)
-        {
-            await using var replace = Command(connection, transaction, "");
-            AddParameter(replace, "id", agent.Id);
-            var names = Parameters(replace, capabilities, "c");
-            replace.CommandText = capabilities.Count == 0
-                ? "DELETE FROM noorg_agent_capabilities WHERE agent_id = @id"
-                : $"""
-                  DELETE FROM noorg_agent_capabilities WHERE agent_id = @id AND capability NOT IN ({string.Join(", ", names)});
-                  INSERT INTO noorg_agent_capabilities (capability, agent_id)
-                  VALUES {string.Join(", ", names.Select(n => $"({n}, @id)"))}
-                  ON CONFLICT DO NOTHING
-                  """;
-            await replace.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await transaction.CommitAsync(cancellationToken);
-    }
-
-    public async Task RemoveAsync(string agentId, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(agentId);
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(WriteIsolation, cancellationToken);
-        await using (var delete = Command(connection, transaction, """
-            DELETE FROM noorg_agent_capabilities WHERE agent_id = @id;
-            DELETE FROM noorg_agents WHERE agent_id = @id
-            """))
-        {
-            AddParameter(delete, "id", agentId);
-            await delete.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await transaction.CommitAsync(cancellationToken);
-    }
 
     public async Task<Page<AgentSummary>> FindAsync(AgentQuery query, CancellationToken cancellationToken = default)
     {
@@ -249,11 +144,6 @@ internal sealed class SqlAgentIndex(IndexDatabase database) : IAgentIndex
         await reader.ReadAsync(cancellationToken);
         return (Convert.ToInt32(reader.GetValue(0), CultureInfo.InvariantCulture), Convert.ToInt32(reader.GetValue(1), CultureInfo.InvariantCulture));
     }
-
-    private bool IsPostgres => database.Dialect == StorageDialect.Postgres;
-
-    // SQLite: BEGIN IMMEDIATE, so two writers queue for the lock instead of failing on its upgrade.
-    private IsolationLevel WriteIsolation => IsPostgres ? IsolationLevel.ReadCommitted : IsolationLevel.Serializable;
 
     /// <summary>
     /// Joins that keep only agents (alias a) with every one of the distinct capabilities; adds their parameters.

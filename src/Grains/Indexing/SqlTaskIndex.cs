@@ -1,7 +1,5 @@
-using System.Data;
 using System.Data.Common;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using NoOrg.Grains.Tasks;
 using NoOrg.Storage;

@@ -6,7 +6,6 @@ using NoOrg.Grains.Agents;
 using NoOrg.Grains.Dispatch;
 using NoOrg.Grains.Errors;
 using NoOrg.Grains.Health;
-using NoOrg.Grains.Indexing;
 using NoOrg.Grains.Patterns.Outbox;
 using NoOrg.Grains.Reminders;
 using Orleans.Configuration;

@@ -1,5 +1,6 @@
 using NoOrg.Grains.Agents;
 using NoOrg.Grains.Errors;
+using NoOrg.Grains.Health;
 using NoOrg.Grains.Indexing;
 using NoOrg.Storage;
 using NoOrg.Tests.Cluster;
@@ -158,30 +159,29 @@ public abstract class AgentDiscoveryTests(ClusterFixture fixture)
     }
 
     [SkippableFact]
-    public async Task Projection_keeps_the_newest_version()
+    public async Task The_index_follows_each_stored_state_and_a_tombstone_removes_the_agent()
     {
         Skip.If(fixture.Cluster is null, ClusterDatabases.SkipReason(fixture.Provider));
         var capability = TestAgents.NewCapability("versioned");
         var id = $"projected-{Guid.NewGuid():N}";
         var now = DateTimeOffset.UtcNow;
-        var v2 = new AgentSnapshot(id, TestAgents.Registration([capability], name: "second"), AgentStatus.Available, null, [], now, now, now, 2);
+        var v1 = new AgentSnapshot(id, TestAgents.Registration([capability, "stale"], name: "first"), AgentStatus.Available, null, [], now, now, now, 1);
+        var rows = new AgentStateRows(fixture.Provider.ToDialect(), fixture.Properties["NOORG_STORAGE_CONNECTION_STRING"]);
         var index = Index;
-        try
-        {
-            await index.ProjectAsync(v2);
-            await index.ProjectAsync(v2 with { Registration = v2.Registration with { Name = "first", Capabilities = ["stale"] }, Version = 1 });
-            await index.ProjectAsync(v2 with { Registration = v2.Registration with { Name = "repeat" } });
 
-            var found = Assert.Single((await index.FindAsync(new AgentQuery([capability]))).Items);
-            Assert.Equal("second", found.Name);
-            Assert.Equal([capability], found.Capabilities);
-            Assert.Equal(now.ToUnixTimeMilliseconds(), found.LastHeartbeatAt!.Value.ToUnixTimeMilliseconds());
-        }
-        finally
-        {
-            await index.RemoveAsync(id);
-        }
+        var first = await rows.WriteAsync(v1);
+        await rows.WriteAsync(v1 with { Registration = v1.Registration with { Name = "second", Capabilities = [capability] }, Version = 2, Health = HealthStatus.Degraded });
+        var stale = await rows.WriteAsync(v1 with { Registration = v1.Registration with { Name = "late" }, Version = 3 }, expectedVersion: first);
 
+        Assert.Null(stale); // refused by the state's version: the index cannot be moved by it either
+        var found = Assert.Single((await index.FindAsync(new AgentQuery([capability]))).Items);
+        Assert.Equal(("second", AgentStatus.Available), (found.Name, found.Status));
+        Assert.Equal([capability], found.Capabilities);
+        Assert.Equal(now.ToUnixTimeMilliseconds(), found.LastHeartbeatAt!.Value.ToUnixTimeMilliseconds());
+        Assert.Equal(0, (await index.FindAsync(new AgentQuery(["stale"]))).Items.Count(a => a.Id == id));
+        Assert.Equal([id], (await index.CandidatesAsync([capability], 10)).Select(c => c.Id));
+
+        await rows.UnregisterAsync(id, 4);
         Assert.Equal(0, (await index.FindAsync(new AgentQuery([capability]))).Total);
     }
 
