@@ -1,7 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using NoOrg.Grains.Agents;
 using NoOrg.Grains.Health;
-using NoOrg.Grains.Indexing;
 using NoOrg.Grains.Patterns.Outbox;
 using NoOrg.Grains.Patterns.Resilience;
 using NoOrg.Grains.Sagas;

@@ -1,6 +1,5 @@
 using System.Data.Common;
 using NoOrg.Grains.Errors;
-using NoOrg.Grains.Indexing;
 using Orleans.Concurrency;
 
 namespace NoOrg.Grains.Agents;

@@ -2,7 +2,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using NoOrg.Grains.Agents;
 using NoOrg.Grains.Errors;
-using NoOrg.Grains.Indexing;
 using NoOrg.Grains.Tasks;
 using Orleans.Configuration;
 

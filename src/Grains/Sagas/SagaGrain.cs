@@ -4,7 +4,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using NoOrg.Configuration;
 using NoOrg.Grains.Errors;
-using NoOrg.Grains.Indexing;
 using NoOrg.Grains.Patterns.Outbox;
 using NoOrg.Grains.Reminders;
 using NoOrg.Grains.Tasks;

@@ -1,5 +1,4 @@
 using NoOrg.Grains.Errors;
-using NoOrg.Grains.Indexing;
 using Orleans.Concurrency;
 
 namespace NoOrg.Grains.Sagas;

@@ -2,7 +2,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using NoOrg.Configuration;
 using NoOrg.Grains.Errors;
-using NoOrg.Grains.Indexing;
 using Orleans.Configuration;
 
 namespace NoOrg.Grains.Tasks;

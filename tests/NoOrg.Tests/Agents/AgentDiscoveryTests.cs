@@ -1,7 +1,7 @@
+using NoOrg.Grains;
 using NoOrg.Grains.Agents;
 using NoOrg.Grains.Errors;
 using NoOrg.Grains.Health;
-using NoOrg.Grains.Indexing;
 using NoOrg.Storage;
 using NoOrg.Tests.Cluster;
 using NoOrg.Tests.Infrastructure;

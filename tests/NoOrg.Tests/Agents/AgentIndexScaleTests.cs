@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using NoOrg.Grains;
 using NoOrg.Grains.Agents;
-using NoOrg.Grains.Indexing;
 using NoOrg.Storage;
 using NoOrg.Tests.Infrastructure;
 using Npgsql;

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using NoOrg.Grains;
-using NoOrg.Grains.Indexing;
 using NoOrg.Grains.Tasks;
 using NoOrg.Storage;
 using NoOrg.Tests.Infrastructure;

@@ -1,5 +1,5 @@
 using System.Data.Common;
-using NoOrg.Grains.Indexing;
+using NoOrg.Grains;
 using NoOrg.Grains.Tasks;
 using NoOrg.Storage;
 using NoOrg.Tests.Infrastructure;

@@ -1,7 +1,6 @@
-using System.Data;
 using System.Data.Common;
+using System.Data;
 using System.Globalization;
-using NoOrg.Grains.Indexing;
 using NoOrg.Storage;
 
 namespace NoOrg.Grains.Patterns.Outbox;

@@ -1,5 +1,4 @@
 using System.Data.Common;
-using NoOrg.Grains.Indexing;
 using NoOrg.Storage;
 
 namespace NoOrg.Grains.Patterns.Outbox;

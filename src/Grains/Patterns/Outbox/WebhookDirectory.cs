@@ -2,7 +2,6 @@ using System.Data.Common;
 using System.Globalization;
 using System.Text.Json;
 using NoOrg.Configuration;
-using NoOrg.Grains.Indexing;
 using NoOrg.Storage;
 
 namespace NoOrg.Grains.Patterns.Outbox;

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Data.Common;
 using Microsoft.Extensions.DependencyInjection;
 using NoOrg.Grains;
-using NoOrg.Grains.Indexing;
 using NoOrg.Grains.Patterns.Outbox;
 using NoOrg.Storage;
 using NoOrg.Tests.Infrastructure;

@@ -4,7 +4,7 @@ using NoOrg.Grains.Sagas;
 using NoOrg.Grains.Tasks;
 using NoOrg.Storage;
 
-namespace NoOrg.Grains.Indexing;
+namespace NoOrg.Grains.Sagas;
 
 /// <summary>
 /// <see cref="ISagaIndex"/> in the cluster's own database (table from migration 0008). Listing is served by an index

@@ -1,6 +1,6 @@
 using NoOrg.Grains.Agents;
 
-namespace NoOrg.Grains.Indexing;
+namespace NoOrg.Grains.Agents;
 
 /// <summary>
 /// The agent registry's index: one row per agent and its capabilities, in the cluster's database. The database

@@ -1,6 +1,6 @@
 using NoOrg.Grains.Tasks;
 
-namespace NoOrg.Grains.Indexing;
+namespace NoOrg.Grains.Tasks;
 
 /// <summary>
 /// The task read model: one row per task plus incrementally maintained aggregates, in the cluster's database.

@@ -5,7 +5,7 @@ using System.Text.Json;
 using NoOrg.Grains.Agents;
 using NoOrg.Storage;
 
-namespace NoOrg.Grains.Indexing;
+namespace NoOrg.Grains.Agents;
 
 /// <summary>
 /// <see cref="IAgentIndex"/> on the cluster's database: the tables of migration 0005_agent_index, the same SQL

@@ -4,7 +4,7 @@ using System.Text.Json;
 using NoOrg.Grains.Tasks;
 using NoOrg.Storage;
 
-namespace NoOrg.Grains.Indexing;
+namespace NoOrg.Grains.Tasks;
 
 /// <summary>
 /// <see cref="ITaskIndex"/> in the cluster's own database (tables from migration 0006): one row per task, aggregate

@@ -1,6 +1,6 @@
 using NoOrg.Grains.Sagas;
 
-namespace NoOrg.Grains.Indexing;
+namespace NoOrg.Grains.Sagas;
 
 /// <summary>
 /// The saga read model: one row per saga in the cluster's database, projected by the coordinators after every
