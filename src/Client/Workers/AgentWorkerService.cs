@@ -26,6 +26,11 @@ public sealed partial class AgentWorkerService(
     private readonly Channel<TaskSnapshot> inbox = Channel.CreateUnbounded<TaskSnapshot>();
     private readonly ConcurrentDictionary<string, CancellationTokenSource> running = new();
 
+    // The attempt each task last ran here: a snapshot re-sent by a reconnect after that run ended is stale.
+    private readonly ConcurrentDictionary<string, int> ranAttempt = new();
+    private readonly ConcurrentQueue<string> ranOrder = new();
+    private const int RememberedRuns = 10_000;
+
     /// <summary>Tasks this worker finished and reported, in order; for tests and diagnostics.</summary>
     public ConcurrentQueue<string> Reported { get; } = new();
 
@@ -146,7 +151,7 @@ public sealed partial class AgentWorkerService(
 
     private async Task RunOneAsync(TaskSnapshot assigned, CancellationToken stoppingToken)
     {
-        if (assigned.AssignedTo != settings.AgentId || assigned.IsTerminal)
+        if (assigned.AssignedTo != settings.AgentId || assigned.IsTerminal || AlreadyRan(assigned))
         {
             return;
         }
@@ -171,6 +176,7 @@ public sealed partial class AgentWorkerService(
                 return;
             }
 
+            Remember(task);
             var clock = Stopwatch.StartNew();
             string? result = null;
             string? error = null;
@@ -196,6 +202,30 @@ public sealed partial class AgentWorkerService(
         finally
         {
             running.TryRemove(assigned.Id, out _);
+        }
+    }
+
+    /// <summary>
+    /// A running snapshot of an attempt that already ran here, or an assigned one from before it: the reconnect
+    /// that re-sends held tasks must never run an attempt a second time.
+    /// </summary>
+    private bool AlreadyRan(TaskSnapshot task) =>
+        ranAttempt.TryGetValue(task.Id, out var attempt)
+        && (task.State == TaskState.Running ? task.Attempt <= attempt : task.Attempt < attempt);
+
+    private void Remember(TaskSnapshot started)
+    {
+        if (ranAttempt.TryAdd(started.Id, started.Attempt))
+        {
+            ranOrder.Enqueue(started.Id);
+            while (ranOrder.Count > RememberedRuns && ranOrder.TryDequeue(out var oldest))
+            {
+                ranAttempt.TryRemove(oldest, out _);
+            }
+        }
+        else
+        {
+            ranAttempt[started.Id] = started.Attempt;
         }
     }
 
