@@ -1,5 +1,4 @@
 using System.Data.Common;
-using NoOrg.Grains.Errors;
 using NoOrg.Storage;
 
 namespace NoOrg.Grains.Errors;

@@ -22,7 +22,6 @@ public sealed partial class SagaGrain(
     SagaRegistry registry,
     OutboxRelayFactory outboxes,
     WebhookDirectory webhooks,
-    ISagaIndex index,
     NoOrgSettings settings,
     TimeProvider clock,
     IOptions<ReminderOptions> reminderOptions,
@@ -38,11 +37,9 @@ public sealed partial class SagaGrain(
     internal const string ScopePrefix = "scope:";
     private const int MaxLogPage = 1000;
     private const int MaxRoundsPerTurn = 64;
-    private static readonly TimeSpan ProjectionRetryPeriod = TimeSpan.FromSeconds(5);
 
     private IGrainTimer? wakeUp;
     private IGrainTimer? resumeOnActivation;
-    private IGrainTimer? projectionRetry;
     private bool? reminderArmed;
     private OutboxRelay? relay;
 
@@ -55,7 +52,6 @@ public sealed partial class SagaGrain(
     {
         if (state.State.Definition is not null)
         {
-            await ProjectAsync();
             if (CanProgress(state.State))
             {
                 // Resume outside activation: the in-flight attempts are asked again (a no-op where they still run).
@@ -544,7 +540,8 @@ public sealed partial class SagaGrain(
 
     /// <summary>
     /// The one place a change becomes durable and visible: the change and its lifecycle events (in the outbox) in one
-    /// write, then the projection into the index; the outbox delivers the events to streams and webhooks afterwards.
+    /// write (the database projects the saga index inside that same statement); the outbox delivers the events to
+    /// streams and webhooks afterwards.
     /// </summary>
     private async Task SaveAsync(Draft draft)
     {
@@ -567,7 +564,6 @@ public sealed partial class SagaGrain(
             Steps = draft.Steps, Log = [.. before.Log, .. draft.Entries], Version = before.Version + 1, UpdatedAt = draft.Now, Outbox = outbox,
         };
         await WriteAsync(before);
-        await ProjectAsync();
     }
 
     private async Task WriteAsync(SagaGrainState before)
@@ -584,22 +580,6 @@ public sealed partial class SagaGrain(
         }
 
         Outbox.Written();
-    }
-
-    private async Task ProjectAsync()
-    {
-        try
-        {
-            await index.ProjectAsync(Summary(state.State), state.State.Version);
-            projectionRetry?.Dispose();
-            projectionRetry = null;
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            LogProjectionFailed(logger, e, Id, state.State.Version);
-            projectionRetry ??= this.RegisterGrainTimer(
-                _ => ProjectAsync(), new GrainTimerCreationOptions(ProjectionRetryPeriod, ProjectionRetryPeriod) { KeepAlive = true });
-        }
     }
 
     /// <summary>A timer for the next time-out or back-off; the reminder covers the loss of this activation.</summary>
@@ -692,8 +672,6 @@ public sealed partial class SagaGrain(
         Id, s.Definition!, s.Status, s.InputJson, [.. s.Steps.Select(p => p.ToSnapshot())], s.FailedStep, s.Error,
         s.CancelRequested, s.CreatedAt, s.UpdatedAt, s.FinishedAt, s.Version);
 
-    private SagaSummary Summary(SagaGrainState s) => new(Id, s.Definition!, s.Status, s.FailedStep, s.CreatedAt, s.UpdatedAt, s.FinishedAt);
-
     private static string Reason(string? reason) => string.IsNullOrWhiteSpace(reason) ? "by operator" : reason;
 
     private DateTimeOffset Now()
@@ -707,8 +685,6 @@ public sealed partial class SagaGrain(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Saga {SagaId}: could not reach the {Kind} grain of step {StepId}; its time-out or the resume reminder asks again")]
     private static partial void LogKickFailed(ILogger logger, Exception exception, string sagaId, string stepId, SagaActionKind kind);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Saga {SagaId} version {Version} is stored but not yet in the saga index; retrying")]
-    private static partial void LogProjectionFailed(ILogger logger, Exception exception, string sagaId, long version);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Saga {SagaId}: the resume reminder could not be removed")]
     private static partial void LogDisarmFailed(ILogger logger, Exception exception, string sagaId);

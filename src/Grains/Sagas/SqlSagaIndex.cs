@@ -1,13 +1,13 @@
 using System.Data.Common;
 using System.Globalization;
-using NoOrg.Grains.Sagas;
 using NoOrg.Grains.Tasks;
 using NoOrg.Storage;
 
 namespace NoOrg.Grains.Sagas;
 
 /// <summary>
-/// <see cref="ISagaIndex"/> in the cluster's own database (table from migration 0008). Listing is served by an index
+/// <see cref="ISagaIndex"/> in the cluster's own database (table from migration 0008, written by the database from
+/// each saga state write: migration 0012). Listing is served by an index
 /// per filter; statistics group the rows by status and definition (a scan of the status index) and take durations
 /// from the newest finished sagas.
 /// </summary>
@@ -17,30 +17,6 @@ internal sealed class SqlSagaIndex(IndexDatabase database) : ISagaIndex
 
     /// <summary>Duration percentiles read this many of the most recently finished sagas.</summary>
     public const int DurationWindow = 1000;
-
-    public async Task ProjectAsync(SagaSummary saga, long version, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(saga);
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand(null, """
-            INSERT INTO noorg_sagas (id, definition, status, failed_step, created_at, updated_at, finished_at, duration_ms, version)
-            VALUES (@id, @definition, @status, @failed_step, @created_at, @updated_at, @finished_at, @duration_ms, @version)
-            ON CONFLICT (id) DO UPDATE SET definition = excluded.definition, status = excluded.status, failed_step = excluded.failed_step,
-                created_at = excluded.created_at, updated_at = excluded.updated_at, finished_at = excluded.finished_at,
-                duration_ms = excluded.duration_ms, version = excluded.version
-            WHERE noorg_sagas.version < excluded.version
-            """);
-        command.AddParameter("@id", saga.Id);
-        command.AddParameter("@definition", saga.Definition);
-        command.AddParameter("@status", StatusName(saga.Status));
-        command.AddParameter("@failed_step", saga.FailedStep);
-        command.AddParameter("@created_at", saga.CreatedAt.ToUnixTimeMilliseconds());
-        command.AddParameter("@updated_at", saga.UpdatedAt.ToUnixTimeMilliseconds());
-        command.AddParameter("@finished_at", saga.FinishedAt?.ToUnixTimeMilliseconds());
-        command.AddParameter("@duration_ms", saga.FinishedAt is { } finished ? (long)(finished - saga.CreatedAt).TotalMilliseconds : null);
-        command.AddParameter("@version", version);
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
 
     public async Task<Page<SagaSummary>> QueryAsync(SagaQuery query, CancellationToken cancellationToken = default)
     {

@@ -1,4 +1,3 @@
-using NoOrg.Grains.Tasks;
 
 namespace NoOrg.Grains.Tasks;
 

@@ -1,4 +1,3 @@
-using NoOrg.Grains.Patterns.Resilience;
 using Polly;
 
 namespace NoOrg.Grains.Patterns.Resilience;
