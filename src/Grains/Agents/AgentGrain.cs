@@ -25,9 +25,9 @@ namespace NoOrg.Grains.Agents;
 [Reentrant]
 public sealed partial class AgentGrain(
     [PersistentState("agent", StorageNames.Default)] IPersistentState<AgentState> state,
-    [PersistentState("agent-history", StorageNames.Default)] IPersistentState<AgentHistoryState> history,
     NoOrgSettings settings,
     TimeProvider clock,
+    IAgentIndex index,
     IOptions<ReminderOptions> reminderOptions,
     ILogger<AgentGrain> logger) : Grain, IAgentGrain, IRemindable
 {
@@ -157,15 +157,8 @@ public sealed partial class AgentGrain(
                 HandBacks = [.. current.HandBacks, .. current.ActiveTaskIds.Select(t => new HandBack(t, handBackReason))],
             };
             await WriteAsync(tombstone);
-            var unregisteredEvent = new AgentEvent(Id, history.State.Count + 1, now, AgentEventKind.Unregistered, AgentStatus.Offline, why, null);
-            try
-            {
-                await history.ClearStateAsync();
-            }
-            catch (Exception e)
-            {
-                LogHistoryWriteFailed(logger, Id, e);
-            }
+            // The tombstone's write also removes the history rows: registering again starts a fresh history.
+            var unregisteredEvent = new AgentEvent(Id, current.EventCount + 1, now, AgentEventKind.Unregistered, AgentStatus.Offline, why, null);
 
             await RevokeAsync(current.ActiveTaskIds, handBackReason);
             Workers.Clear();
@@ -276,16 +269,11 @@ public sealed partial class AgentGrain(
         return snapshot;
     }
 
-    public Task<Page<AgentEvent>> GetHistoryAsync(int skip, int take)
+    public async Task<Page<AgentEvent>> GetHistoryAsync(int skip, int take)
     {
         AgentRules.Page(skip, take);
-        return gate.RunAsync(() =>
-        {
-            RequireRegistered();
-            var recent = history.State.Recent;
-            var items = recent.Reverse().Skip(skip).Take(take).ToList();
-            return Task.FromResult(new Page<AgentEvent>(items, history.State.Count, skip));
-        });
+        var total = await gate.RunAsync(() => Task.FromResult(RequireRegistered().EventCount));
+        return new Page<AgentEvent>(await index.HistoryAsync(Id, skip, take), total, skip);
     }
 
     public async Task<IReadOnlyList<TaskSnapshot>> ConnectAsync(IAgentWorker worker)
@@ -636,50 +624,20 @@ public sealed partial class AgentGrain(
         });
 
     /// <summary>
-    /// Under the gate: makes <paramref name="next"/> durable (restoring the previous state if that fails), appends
-    /// the events to the history and publishes the events.
+    /// Under the gate: makes <paramref name="next"/> and its events durable in one write (restoring the previous
+    /// state if that fails; the database projects the index row and appends the events to the history in the same
+    /// statement), then publishes the events.
     /// </summary>
     private async Task CommitAsync(AgentState next, DateTimeOffset now, IReadOnlyList<Change> changes)
     {
-        await WriteAsync(next with { Version = state.State.Version + 1, UpdatedAt = now });
-
-        var events = new List<AgentEvent>(changes.Count);
-        if (changes.Count > 0)
+        var count = state.State.EventCount;
+        var events = changes.Select(c => new AgentEvent(Id, ++count, now, c.Kind, next.Status, c.Detail, c.TaskId)).ToList();
+        await WriteAsync(next with
         {
-            var count = history.State.Count;
-            foreach (var change in changes)
-            {
-                events.Add(new AgentEvent(Id, ++count, now, change.Kind, state.State.Status, change.Detail, change.TaskId));
-            }
-
-            history.State = new AgentHistoryState
-            {
-                Count = count,
-                Recent = [.. history.State.Recent.Concat(events).TakeLast(settings.Agents.HistoryLimit)],
-            };
-        }
-
-        // The change and its index row are durable now (one statement); the history entries follow.
-        await WriteHistoryAsync(changes.Count > 0);
+            Version = state.State.Version + 1, UpdatedAt = now, NewEvents = events, EventCount = count,
+            HistoryLimit = settings.Agents.HistoryLimit,
+        });
         await PublishAsync(events);
-    }
-
-    private async Task WriteHistoryAsync(bool changed)
-    {
-        if (!changed)
-        {
-            return;
-        }
-
-        try
-        {
-            await history.WriteStateAsync();
-        }
-        catch (Exception e)
-        {
-            // The change itself is durable; the entries stay in memory and go out with the next history write.
-            LogHistoryWriteFailed(logger, Id, e);
-        }
     }
 
     private async Task WriteAsync(AgentState next)
@@ -863,8 +821,6 @@ public sealed partial class AgentGrain(
     private readonly record struct Change(AgentEventKind Kind, string? Detail, string? TaskId = null);
 
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId}: its history could not be written; the entries are kept in memory")]
-    private static partial void LogHistoryWriteFailed(ILogger logger, string agentId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId}: an event could not be published on its streams")]
     private static partial void LogPublishFailed(ILogger logger, string agentId, Exception exception);

@@ -1,9 +1,9 @@
 namespace NoOrg.Grains.Agents;
 
 /// <summary>
-/// What an agent grain keeps durably, apart from its history (so a heartbeat writes a small row). After
-/// unregistering, a tombstone remains: no registration, the version (so the index only ever moves forward) and
-/// the tasks still to be handed back.
+/// What an agent grain keeps durably: one row, with only the newest change's events (the history itself is rows
+/// the database appends). After unregistering, a tombstone remains: no registration, the version and the tasks
+/// still to be handed back.
 /// </summary>
 [GenerateSerializer, Alias("noorg.agents.agent-state")]
 public sealed record AgentState
@@ -36,15 +36,20 @@ public sealed record AgentState
     /// agent comes back, so an idle offline agent costs no timer, reminder or activation.
     /// </summary>
     [Id(13)] public bool Quiet { get; init; }
+
+    /// <summary>
+    /// The events of the change this state was written for. The database appends them to the agent's history
+    /// (noorg_agent_events) in the same statement, so a change and its history entries commit together and the
+    /// history is never rewritten.
+    /// </summary>
+    [Id(14)] public IReadOnlyList<AgentEvent> NewEvents { get; init; } = [];
+
+    /// <summary>Events recorded since the agent registered: the last event's sequence number.</summary>
+    [Id(15)] public long EventCount { get; init; }
+
+    /// <summary>How many of the newest events the database keeps (<c>NOORG_AGENTS_HISTORY_LIMIT</c> when written).</summary>
+    [Id(16)] public int HistoryLimit { get; init; }
 }
 
 [GenerateSerializer, Immutable, Alias("noorg.agents.hand-back")]
 public sealed record HandBack(string TaskId, string Reason, int Attempts = 0);
-
-/// <summary>The newest events of an agent, and how many there have been since it registered.</summary>
-[GenerateSerializer, Alias("noorg.agents.history-state")]
-public sealed record AgentHistoryState
-{
-    [Id(0)] public long Count { get; init; }
-    [Id(1)] public IReadOnlyList<AgentEvent> Recent { get; init; } = [];
-}

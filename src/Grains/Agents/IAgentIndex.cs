@@ -1,4 +1,3 @@
-using NoOrg.Grains.Agents;
 
 namespace NoOrg.Grains.Agents;
 
@@ -9,6 +8,9 @@ namespace NoOrg.Grains.Agents;
 /// </summary>
 public interface IAgentIndex
 {
+    /// <summary>The agent's history, newest first (rows the database appends from each agent state write).</summary>
+    Task<IReadOnlyList<AgentEvent>> HistoryAsync(string agentId, int skip, int take, CancellationToken cancellationToken = default);
+
     Task<Page<AgentSummary>> FindAsync(AgentQuery query, CancellationToken cancellationToken = default);
 
     Task<AgentCounts> CountAsync(CancellationToken cancellationToken = default);

@@ -2,7 +2,6 @@ using System.Data.Common;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using NoOrg.Grains.Agents;
 using NoOrg.Storage;
 
 namespace NoOrg.Grains.Agents;
@@ -89,6 +88,27 @@ internal sealed class SqlAgentIndex(IndexDatabase database) : IAgentIndex
         }
 
         return new AgentCounts(total, byStatus, byType);
+    }
+
+    public async Task<IReadOnlyList<AgentEvent>> HistoryAsync(string agentId, int skip, int take, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(agentId);
+        await using var connection = await OpenAsync(cancellationToken);
+        var json = database.Dialect == StorageDialect.Postgres ? "event::text" : "event";
+        await using var command = Command(connection, null,
+            $"SELECT {json} FROM noorg_agent_events WHERE agent_id = @id ORDER BY sequence DESC LIMIT @take OFFSET @skip");
+        AddParameter(command, "id", agentId);
+        AddParameter(command, "take", take);
+        AddParameter(command, "skip", skip);
+        var events = new List<AgentEvent>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            events.Add(JsonSerializer.Deserialize<AgentEvent>(reader.GetString(0))
+                ?? throw new InvalidOperationException($"Agent '{agentId}': an empty event in noorg_agent_events."));
+        }
+
+        return events;
     }
 
     public async Task<IReadOnlyList<string>> CapabilitiesAsync(CancellationToken cancellationToken = default)
