@@ -17,7 +17,7 @@ public sealed class TasksSettings
     [Range(1, 10080)]
     public int CleanupIntervalMinutes { get; set; } = 60;
 
-    [Setting("HISTORY_LIMIT", "history entries kept per task; older ones are dropped, the count is kept")]
-    [Range(10, 100000)]
-    public int HistoryLimit { get; set; } = 1000;
+    [Setting("HISTORY_LIMIT", "history entries kept per task (rows appended with each change); older ones are dropped, the count is kept")]
+    [Range(10, 1000000)]
+    public int HistoryLimit { get; set; } = 100000;
 }

@@ -9,6 +9,9 @@ namespace NoOrg.Grains.Tasks;
 /// </summary>
 public interface ITaskIndex
 {
+    /// <summary>The task's history entries after the first <paramref name="skip"/> sequence numbers, oldest first.</summary>
+    Task<IReadOnlyList<TaskEvent>> HistoryAsync(string taskId, int skip, int take, CancellationToken cancellationToken = default);
+
     Task<Page<TaskSummary>> QueryAsync(TaskQuery query, CancellationToken cancellationToken = default);
 
     Task<TaskStatistics> StatisticsAsync(DateTimeOffset now, CancellationToken cancellationToken = default);

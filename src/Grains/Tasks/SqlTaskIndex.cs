@@ -29,6 +29,26 @@ internal sealed class SqlTaskIndex(IndexDatabase database) : ITaskIndex
 
     private bool IsPostgres => database.Dialect == StorageDialect.Postgres;
 
+    public async Task<IReadOnlyList<TaskEvent>> HistoryAsync(string taskId, int skip, int take, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(taskId);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = Command(connection, null,
+            $"SELECT {(IsPostgres ? "event::text" : "event")} FROM noorg_task_events WHERE task_id = @id AND sequence > @skip ORDER BY sequence LIMIT @take");
+        Add(command, "@id", taskId);
+        Add(command, "@skip", (long)skip);
+        Add(command, "@take", take);
+        var events = new List<TaskEvent>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            events.Add(JsonSerializer.Deserialize<TaskEvent>(reader.GetString(0))
+                ?? throw new InvalidOperationException($"Task {taskId}: an empty entry in noorg_task_events."));
+        }
+
+        return events;
+    }
+
     public async Task<Page<TaskSummary>> QueryAsync(TaskQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);

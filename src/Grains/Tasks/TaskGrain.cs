@@ -21,6 +21,7 @@ namespace NoOrg.Grains.Tasks;
 /// </summary>
 public sealed partial class TaskGrain(
     [PersistentState(TaskGrain.StateName, StorageNames.Default)] IPersistentState<TaskGrainState> state,
+    ITaskIndex index,
     OutboxRelayFactory outboxes,
     WebhookDirectory webhooks,
     NoOrgSettings settings,
@@ -352,7 +353,7 @@ public sealed partial class TaskGrain(
             Event(TaskAction.Cancelled, current.State, TaskState.Cancelled, actor, now, reason, fromAgent: Holder(current)));
     }
 
-    public Task<Page<TaskEvent>> GetHistoryAsync(int skip, int take)
+    public async Task<Page<TaskEvent>> GetHistoryAsync(int skip, int take)
     {
         Require();
         if (skip < 0 || take is < 1 or > MaxHistoryPage)
@@ -360,13 +361,11 @@ public sealed partial class TaskGrain(
             throw Invalid($"skip must be 0 or more and take 1 to {MaxHistoryPage} (got skip {skip}, take {take})");
         }
 
-        // Skip counts from the first entry ever; entries dropped by the history limit are passed over, and the
-        // page says where its items really start.
-        var kept = state.State.History;
-        var dropped = (int)(state.State.HistoryTotal - kept.Count);
-        var start = Math.Max(skip, dropped);
-        var items = kept.Skip(start - dropped).Take(take).ToArray();
-        return Task.FromResult(new Page<TaskEvent>(items, state.State.HistoryTotal, start));
+        // Skip counts from the first entry ever (sequence 1); entries dropped by the history limit are passed over,
+        // and the page says where its items really start.
+        var items = await index.HistoryAsync(Id, skip, take);
+        var start = items.Count > 0 ? (int)items[0].Sequence - 1 : skip;
+        return new Page<TaskEvent>(items, state.State.HistoryTotal, start);
     }
 
     public async Task<TaskState> AddDependentAsync(string dependentId)
@@ -676,12 +675,10 @@ public sealed partial class TaskGrain(
             outbox = outbox.Add(notice, before.Dependents.Select(d => OutboxTarget.Grain(GrainFactory.GetGrain<ITaskGrain>(d).GetGrainId())));
         }
 
-        var limit = settings.Tasks.HistoryLimit;
-        TaskEvent[] history = [.. before.History.Skip(Math.Max(0, before.History.Count - limit + 1)), change];
         state.State = before with
         {
-            Task = next, History = history, HistoryTotal = before.HistoryTotal + 1, SpecHash = specHash ?? before.SpecHash,
-            Outbox = outbox,
+            Task = next, NewEvents = [change], HistoryTotal = before.HistoryTotal + 1, HistoryLimit = settings.Tasks.HistoryLimit,
+            SpecHash = specHash ?? before.SpecHash, Outbox = outbox,
         };
         await WriteAsync(before);
     }

@@ -2,7 +2,7 @@ using NoOrg.Grains.Patterns.Outbox;
 
 namespace NoOrg.Grains.Tasks;
 
-/// <summary>What a task grain stores: the task itself, what it was created from, who waits on it, and its history.</summary>
+/// <summary>What a task grain stores: the task itself, what it was created from, who waits on it, and its newest history entry.</summary>
 [GenerateSerializer, Alias("noorg.tasks.task-state")]
 public sealed record TaskGrainState
 {
@@ -15,11 +15,17 @@ public sealed record TaskGrainState
     /// <summary>Tasks that depend on this one; each is told when this one finishes.</summary>
     [Id(2)] public IReadOnlyList<string> Dependents { get; init; } = [];
 
-    /// <summary>The newest entries, oldest first, at most <c>NOORG_TASKS_HISTORY_LIMIT</c>.</summary>
-    [Id(3)] public IReadOnlyList<TaskEvent> History { get; init; } = [];
+    /// <summary>
+    /// The history entry of the change this state was written for. The database appends it to the task's history
+    /// (noorg_task_events) in the same statement, so a task write never carries its whole history.
+    /// </summary>
+    [Id(3)] public IReadOnlyList<TaskEvent> NewEvents { get; init; } = [];
 
     /// <summary>Entries ever recorded, including those dropped; the last entry's sequence number.</summary>
     [Id(4)] public long HistoryTotal { get; init; }
+
+    /// <summary>How many of the newest entries the database keeps (<c>NOORG_TASKS_HISTORY_LIMIT</c> when written).</summary>
+    [Id(6)] public int HistoryLimit { get; init; }
 
     /// <summary>Events recorded with the change that caused them, until delivered (streams, webhooks).</summary>
     [Id(5)] public OutboxState Outbox { get; init; } = new();
