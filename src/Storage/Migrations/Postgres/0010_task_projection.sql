@@ -6,11 +6,13 @@
 -- TaskSnapshot, PascalCase names, enums as numbers, nulls omitted). The counters are moved from the values of
 -- the task's current index row to the new ones, so they always sum to exactly the rows in noorg_tasks.
 
--- .NET writes up to 7 fractional digits and PostgreSQL keeps 6: truncate, never round up past the true time.
+-- .NET writes up to 7 fractional digits and PostgreSQL keeps 6: truncate, never round up past the true time. The
+-- silo's own times are whole microseconds already (at most 'yyyy-MM-ddTHH:mm:ss.ffffff+00:00', 32 characters), so
+-- the regular expression runs only for a longer text.
 CREATE FUNCTION noorg_json_time(value text) RETURNS timestamptz
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $fn$
-    SELECT regexp_replace(value, '(\.[0-9]{6})[0-9]+', '\1')::timestamptz
+    SELECT (CASE WHEN length(value) > 32 THEN regexp_replace(value, '(\.[0-9]{6})[0-9]+', '\1') ELSE value END)::timestamptz
 $fn$;
 
 -- A .NET TimeSpan as System.Text.Json writes it ("[d.]hh:mm:ss[.fffffff]") in whole milliseconds, truncated.
@@ -81,7 +83,7 @@ BEGIN
                 USING ERRCODE = '22023';
         END IF;
 
-        INSERT INTO noorg_tasks SELECT (noorg_task_row(tid, task)).*
+        INSERT INTO noorg_tasks SELECT * FROM noorg_task_row(tid, task)
         ON CONFLICT (id) DO UPDATE
            SET name = excluded.name, type = excluded.type, state = excluded.state, priority = excluded.priority,
                assigned_to = excluded.assigned_to, attempt = excluded.attempt, created_at = excluded.created_at,
@@ -146,8 +148,9 @@ DELETE FROM noorg_task_counts WHERE dimension <> 'outcome';
 DELETE FROM noorg_task_group_counts;
 
 INSERT INTO noorg_tasks
-SELECT (noorg_task_row(s.grain_id_string, s.payload -> 'Task')).*
+SELECT r.*
   FROM orleans_grain_state AS s
+ CROSS JOIN LATERAL noorg_task_row(s.grain_id_string, s.payload -> 'Task') AS r
  WHERE s.state_name = 'task' AND jsonb_typeof(s.payload -> 'Task') = 'object'
    AND coalesce((s.payload -> 'Task' ->> 'State')::numeric, 0) BETWEEN 0 AND 5
    AND coalesce((s.payload -> 'Task' -> 'Spec' ->> 'Priority')::numeric, 0) BETWEEN 0 AND 3;

@@ -48,7 +48,7 @@ BEGIN
     END IF;
 
     SELECT a.capabilities INTO stored FROM noorg_agents AS a WHERE a.agent_id = aid;
-    INSERT INTO noorg_agents SELECT (noorg_agent_row(aid, agent)).*
+    INSERT INTO noorg_agents SELECT * FROM noorg_agent_row(aid, agent)
     ON CONFLICT (agent_id) DO UPDATE
        SET name = excluded.name, agent_type = excluded.agent_type, status = excluded.status,
            status_reason = excluded.status_reason, capabilities = excluded.capabilities,
@@ -84,8 +84,9 @@ EXECUTE FUNCTION noorg_project_agent();
 DELETE FROM noorg_agents;
 
 INSERT INTO noorg_agents
-SELECT (noorg_agent_row(s.grain_id_string, s.payload)).*
+SELECT r.*
   FROM orleans_grain_state AS s
+ CROSS JOIN LATERAL noorg_agent_row(s.grain_id_string, s.payload) AS r
  WHERE s.state_name = 'agent' AND jsonb_typeof(s.payload -> 'Registration') = 'object';
 
 INSERT INTO noorg_agent_capabilities (capability, agent_id)

@@ -32,7 +32,7 @@ BEGIN
         RETURN NULL;
     END IF;
 
-    INSERT INTO noorg_sagas SELECT (noorg_saga_row(NEW.grain_id_string, NEW.payload)).*
+    INSERT INTO noorg_sagas SELECT * FROM noorg_saga_row(NEW.grain_id_string, NEW.payload)
     ON CONFLICT (id) DO UPDATE
        SET definition = excluded.definition, status = excluded.status, failed_step = excluded.failed_step,
            created_at = excluded.created_at, updated_at = excluded.updated_at, finished_at = excluded.finished_at,
@@ -55,6 +55,7 @@ EXECUTE FUNCTION noorg_project_saga();
 DELETE FROM noorg_sagas;
 
 INSERT INTO noorg_sagas
-SELECT (noorg_saga_row(s.grain_id_string, s.payload)).*
+SELECT r.*
   FROM orleans_grain_state AS s
+ CROSS JOIN LATERAL noorg_saga_row(s.grain_id_string, s.payload) AS r
  WHERE s.state_name = 'saga' AND s.payload ->> 'Definition' IS NOT NULL;

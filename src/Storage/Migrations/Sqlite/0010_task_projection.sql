@@ -13,11 +13,11 @@
 CREATE VIEW noorg_task_projection AS
 SELECT state_row, id, name, type, state, priority, assigned_to, attempt, created_at, updated_at, finished_at,
        next_attempt_at, waiting_count, required_capabilities, version,
-       CASE WHEN duration IS NULL
+       coalesce(CASE WHEN duration IS NULL
             THEN CAST((julianday(finished_at) - julianday(started_at)) * 86400000 AS INTEGER)
             ELSE days * 86400000 + CAST(substr(clock, 1, 2) AS INTEGER) * 3600000 + CAST(substr(clock, 4, 2) AS INTEGER) * 60000
                  + CAST(substr(clock, 7, 2) AS INTEGER) * 1000 + CAST(substr(substr(clock, 10) || '000', 1, 3) AS INTEGER)
-       END AS processing_ms
+       END, 0) AS processing_ms
 FROM (
     SELECT *,
            CASE WHEN instr(duration, '.') BETWEEN 1 AND instr(duration, ':')
@@ -62,33 +62,52 @@ WHEN NEW.state_name = 'task'
 BEGIN
     SELECT RAISE(ABORT, 'task state or priority is not a known value')
       FROM noorg_task_projection WHERE state_row = NEW.rowid AND (state IS NULL OR priority NOT BETWEEN 0 AND 3);
-    INSERT INTO noorg_task_counts (dimension, value, slot, tally)
-    SELECT 'outcome', p.state, 0, 1 FROM noorg_task_projection AS p
-     WHERE p.state_row = NEW.rowid AND p.state IN ('completed', 'failed')
-       AND NOT EXISTS (SELECT 1 FROM noorg_tasks AS t WHERE t.id = p.id AND t.state = p.state)
-    ON CONFLICT (dimension, value, slot) DO UPDATE SET tally = tally + excluded.tally;
     INSERT INTO noorg_task_samples (task_id, type, agent_id, processing_ms, completed_at)
     SELECT p.id, p.type, p.assigned_to, p.processing_ms, coalesce(p.finished_at, p.updated_at) FROM noorg_task_projection AS p
      WHERE p.state_row = NEW.rowid AND p.state = 'completed'
        AND NOT EXISTS (SELECT 1 FROM noorg_tasks AS t WHERE t.id = p.id AND t.state = 'completed');
+    -- Net deltas from the current index row to the new state, before the row changes: an unchanged dimension
+    -- writes nothing.
     INSERT INTO noorg_task_counts (dimension, value, slot, tally)
-    SELECT dimension, value, 0, -1 FROM noorg_task_count_keys WHERE id = NEW.grain_id_string
+    SELECT dimension, value, 0, sum(delta) FROM (
+        SELECT dimension, value, -1 AS delta FROM noorg_task_count_keys WHERE id = NEW.grain_id_string
+        UNION ALL
+        SELECT 'state', state, 1 FROM noorg_task_projection WHERE state_row = NEW.rowid
+        UNION ALL
+        SELECT 'priority', CASE priority WHEN 0 THEN 'low' WHEN 1 THEN 'medium' WHEN 2 THEN 'high' WHEN 3 THEN 'critical' END, 1
+          FROM noorg_task_projection WHERE state_row = NEW.rowid
+        UNION ALL
+        SELECT 'type', type, 1 FROM noorg_task_projection WHERE state_row = NEW.rowid
+        UNION ALL
+        SELECT 'outcome', p.state, 1 FROM noorg_task_projection AS p
+         WHERE p.state_row = NEW.rowid AND p.state IN ('completed', 'failed')
+           AND NOT EXISTS (SELECT 1 FROM noorg_tasks AS t WHERE t.id = p.id AND t.state = p.state)
+    )
+     WHERE value IS NOT NULL
+     GROUP BY dimension, value
+    HAVING sum(delta) <> 0
     ON CONFLICT (dimension, value, slot) DO UPDATE SET tally = tally + excluded.tally;
     INSERT INTO noorg_task_group_counts (state, type, priority, slot, tally)
-    SELECT state, type, priority, 0, -1 FROM noorg_tasks WHERE id = NEW.grain_id_string
+    SELECT state, type, priority, 0, sum(delta) FROM (
+        SELECT state, type, priority, -1 AS delta FROM noorg_tasks WHERE id = NEW.grain_id_string
+        UNION ALL
+        SELECT state, type, priority, 1 FROM noorg_task_projection WHERE state_row = NEW.rowid
+    )
+     WHERE true
+     GROUP BY state, type, priority
+    HAVING sum(delta) <> 0
     ON CONFLICT (state, type, priority, slot) DO UPDATE SET tally = tally + excluded.tally;
-    DELETE FROM noorg_tasks WHERE id = NEW.grain_id_string;
-    INSERT INTO noorg_tasks (id, name, type, state, priority, assigned_to, attempt, created_at, updated_at, finished_at,
-                             next_attempt_at, waiting_count, required_capabilities, version)
-    SELECT id, name, type, state, priority, assigned_to, attempt, created_at, updated_at, finished_at,
-           next_attempt_at, waiting_count, required_capabilities, version
-      FROM noorg_task_projection WHERE state_row = NEW.rowid;
-    INSERT INTO noorg_task_counts (dimension, value, slot, tally)
-    SELECT dimension, value, 0, 1 FROM noorg_task_count_keys WHERE id = NEW.grain_id_string
-    ON CONFLICT (dimension, value, slot) DO UPDATE SET tally = tally + excluded.tally;
-    INSERT INTO noorg_task_group_counts (state, type, priority, slot, tally)
-    SELECT state, type, priority, 0, 1 FROM noorg_tasks WHERE id = NEW.grain_id_string
-    ON CONFLICT (state, type, priority, slot) DO UPDATE SET tally = tally + excluded.tally;
+    DELETE FROM noorg_tasks
+     WHERE id = NEW.grain_id_string AND NOT EXISTS (SELECT 1 FROM noorg_task_projection WHERE state_row = NEW.rowid);
+    INSERT INTO noorg_tasks (id, name, type, state, priority, assigned_to, attempt, created_at, updated_at, finished_at, next_attempt_at, waiting_count, required_capabilities, version)
+    SELECT id, name, type, state, priority, assigned_to, attempt, created_at, updated_at, finished_at, next_attempt_at, waiting_count, required_capabilities, version
+      FROM noorg_task_projection WHERE state_row = NEW.rowid
+    ON CONFLICT (id) DO UPDATE
+       SET name = excluded.name, type = excluded.type, state = excluded.state, priority = excluded.priority,
+           assigned_to = excluded.assigned_to, attempt = excluded.attempt, created_at = excluded.created_at,
+           updated_at = excluded.updated_at, finished_at = excluded.finished_at,
+           next_attempt_at = excluded.next_attempt_at, waiting_count = excluded.waiting_count,
+           required_capabilities = excluded.required_capabilities, version = excluded.version;
 END;
 
 CREATE TRIGGER noorg_project_task_update AFTER UPDATE OF payload ON orleans_grain_state
@@ -96,33 +115,52 @@ WHEN NEW.state_name = 'task'
 BEGIN
     SELECT RAISE(ABORT, 'task state or priority is not a known value')
       FROM noorg_task_projection WHERE state_row = NEW.rowid AND (state IS NULL OR priority NOT BETWEEN 0 AND 3);
-    INSERT INTO noorg_task_counts (dimension, value, slot, tally)
-    SELECT 'outcome', p.state, 0, 1 FROM noorg_task_projection AS p
-     WHERE p.state_row = NEW.rowid AND p.state IN ('completed', 'failed')
-       AND NOT EXISTS (SELECT 1 FROM noorg_tasks AS t WHERE t.id = p.id AND t.state = p.state)
-    ON CONFLICT (dimension, value, slot) DO UPDATE SET tally = tally + excluded.tally;
     INSERT INTO noorg_task_samples (task_id, type, agent_id, processing_ms, completed_at)
     SELECT p.id, p.type, p.assigned_to, p.processing_ms, coalesce(p.finished_at, p.updated_at) FROM noorg_task_projection AS p
      WHERE p.state_row = NEW.rowid AND p.state = 'completed'
        AND NOT EXISTS (SELECT 1 FROM noorg_tasks AS t WHERE t.id = p.id AND t.state = 'completed');
+    -- Net deltas from the current index row to the new state, before the row changes: an unchanged dimension
+    -- writes nothing.
     INSERT INTO noorg_task_counts (dimension, value, slot, tally)
-    SELECT dimension, value, 0, -1 FROM noorg_task_count_keys WHERE id = NEW.grain_id_string
+    SELECT dimension, value, 0, sum(delta) FROM (
+        SELECT dimension, value, -1 AS delta FROM noorg_task_count_keys WHERE id = NEW.grain_id_string
+        UNION ALL
+        SELECT 'state', state, 1 FROM noorg_task_projection WHERE state_row = NEW.rowid
+        UNION ALL
+        SELECT 'priority', CASE priority WHEN 0 THEN 'low' WHEN 1 THEN 'medium' WHEN 2 THEN 'high' WHEN 3 THEN 'critical' END, 1
+          FROM noorg_task_projection WHERE state_row = NEW.rowid
+        UNION ALL
+        SELECT 'type', type, 1 FROM noorg_task_projection WHERE state_row = NEW.rowid
+        UNION ALL
+        SELECT 'outcome', p.state, 1 FROM noorg_task_projection AS p
+         WHERE p.state_row = NEW.rowid AND p.state IN ('completed', 'failed')
+           AND NOT EXISTS (SELECT 1 FROM noorg_tasks AS t WHERE t.id = p.id AND t.state = p.state)
+    )
+     WHERE value IS NOT NULL
+     GROUP BY dimension, value
+    HAVING sum(delta) <> 0
     ON CONFLICT (dimension, value, slot) DO UPDATE SET tally = tally + excluded.tally;
     INSERT INTO noorg_task_group_counts (state, type, priority, slot, tally)
-    SELECT state, type, priority, 0, -1 FROM noorg_tasks WHERE id = NEW.grain_id_string
+    SELECT state, type, priority, 0, sum(delta) FROM (
+        SELECT state, type, priority, -1 AS delta FROM noorg_tasks WHERE id = NEW.grain_id_string
+        UNION ALL
+        SELECT state, type, priority, 1 FROM noorg_task_projection WHERE state_row = NEW.rowid
+    )
+     WHERE true
+     GROUP BY state, type, priority
+    HAVING sum(delta) <> 0
     ON CONFLICT (state, type, priority, slot) DO UPDATE SET tally = tally + excluded.tally;
-    DELETE FROM noorg_tasks WHERE id = NEW.grain_id_string;
-    INSERT INTO noorg_tasks (id, name, type, state, priority, assigned_to, attempt, created_at, updated_at, finished_at,
-                             next_attempt_at, waiting_count, required_capabilities, version)
-    SELECT id, name, type, state, priority, assigned_to, attempt, created_at, updated_at, finished_at,
-           next_attempt_at, waiting_count, required_capabilities, version
-      FROM noorg_task_projection WHERE state_row = NEW.rowid;
-    INSERT INTO noorg_task_counts (dimension, value, slot, tally)
-    SELECT dimension, value, 0, 1 FROM noorg_task_count_keys WHERE id = NEW.grain_id_string
-    ON CONFLICT (dimension, value, slot) DO UPDATE SET tally = tally + excluded.tally;
-    INSERT INTO noorg_task_group_counts (state, type, priority, slot, tally)
-    SELECT state, type, priority, 0, 1 FROM noorg_tasks WHERE id = NEW.grain_id_string
-    ON CONFLICT (state, type, priority, slot) DO UPDATE SET tally = tally + excluded.tally;
+    DELETE FROM noorg_tasks
+     WHERE id = NEW.grain_id_string AND NOT EXISTS (SELECT 1 FROM noorg_task_projection WHERE state_row = NEW.rowid);
+    INSERT INTO noorg_tasks (id, name, type, state, priority, assigned_to, attempt, created_at, updated_at, finished_at, next_attempt_at, waiting_count, required_capabilities, version)
+    SELECT id, name, type, state, priority, assigned_to, attempt, created_at, updated_at, finished_at, next_attempt_at, waiting_count, required_capabilities, version
+      FROM noorg_task_projection WHERE state_row = NEW.rowid
+    ON CONFLICT (id) DO UPDATE
+       SET name = excluded.name, type = excluded.type, state = excluded.state, priority = excluded.priority,
+           assigned_to = excluded.assigned_to, attempt = excluded.attempt, created_at = excluded.created_at,
+           updated_at = excluded.updated_at, finished_at = excluded.finished_at,
+           next_attempt_at = excluded.next_attempt_at, waiting_count = excluded.waiting_count,
+           required_capabilities = excluded.required_capabilities, version = excluded.version;
 END;
 
 CREATE TRIGGER noorg_project_task_delete AFTER DELETE ON orleans_grain_state
