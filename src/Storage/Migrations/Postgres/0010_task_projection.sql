@@ -89,7 +89,8 @@ BEGIN
                assigned_to = excluded.assigned_to, attempt = excluded.attempt, created_at = excluded.created_at,
                updated_at = excluded.updated_at, finished_at = excluded.finished_at,
                next_attempt_at = excluded.next_attempt_at, waiting_count = excluded.waiting_count,
-               required_capabilities = excluded.required_capabilities, version = excluded.version;
+               required_capabilities = excluded.required_capabilities, version = excluded.version
+         WHERE (noorg_tasks.*) IS DISTINCT FROM (excluded.*); -- a write that changes no column (an outbox clean-up) leaves the row alone
 
         IF new_state = 'completed' AND old_state IS DISTINCT FROM 'completed' THEN
             processing := coalesce(

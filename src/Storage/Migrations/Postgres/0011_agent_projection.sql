@@ -54,7 +54,8 @@ BEGIN
            status_reason = excluded.status_reason, capabilities = excluded.capabilities,
            active_tasks = excluded.active_tasks, max_concurrent = excluded.max_concurrent,
            last_heartbeat_at = excluded.last_heartbeat_at, registered_at = excluded.registered_at,
-           updated_at = excluded.updated_at, version = excluded.version, health = excluded.health;
+           updated_at = excluded.updated_at, version = excluded.version, health = excluded.health
+     WHERE (noorg_agents.*) IS DISTINCT FROM (excluded.*);
 
     -- Heartbeats and load changes leave the capabilities alone: only a real change touches their rows.
     IF stored IS DISTINCT FROM coalesce((agent -> 'Registration' -> 'Capabilities')::text, '[]') THEN

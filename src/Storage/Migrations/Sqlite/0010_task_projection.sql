@@ -107,7 +107,9 @@ BEGIN
            assigned_to = excluded.assigned_to, attempt = excluded.attempt, created_at = excluded.created_at,
            updated_at = excluded.updated_at, finished_at = excluded.finished_at,
            next_attempt_at = excluded.next_attempt_at, waiting_count = excluded.waiting_count,
-           required_capabilities = excluded.required_capabilities, version = excluded.version;
+           required_capabilities = excluded.required_capabilities, version = excluded.version
+     WHERE (noorg_tasks.name, noorg_tasks.type, noorg_tasks.state, noorg_tasks.priority, noorg_tasks.assigned_to, noorg_tasks.attempt, noorg_tasks.created_at, noorg_tasks.updated_at, noorg_tasks.finished_at, noorg_tasks.next_attempt_at, noorg_tasks.waiting_count, noorg_tasks.required_capabilities, noorg_tasks.version)
+           IS NOT (excluded.name, excluded.type, excluded.state, excluded.priority, excluded.assigned_to, excluded.attempt, excluded.created_at, excluded.updated_at, excluded.finished_at, excluded.next_attempt_at, excluded.waiting_count, excluded.required_capabilities, excluded.version);
 END;
 
 CREATE TRIGGER noorg_project_task_update AFTER UPDATE OF payload ON orleans_grain_state
@@ -160,7 +162,9 @@ BEGIN
            assigned_to = excluded.assigned_to, attempt = excluded.attempt, created_at = excluded.created_at,
            updated_at = excluded.updated_at, finished_at = excluded.finished_at,
            next_attempt_at = excluded.next_attempt_at, waiting_count = excluded.waiting_count,
-           required_capabilities = excluded.required_capabilities, version = excluded.version;
+           required_capabilities = excluded.required_capabilities, version = excluded.version
+     WHERE (noorg_tasks.name, noorg_tasks.type, noorg_tasks.state, noorg_tasks.priority, noorg_tasks.assigned_to, noorg_tasks.attempt, noorg_tasks.created_at, noorg_tasks.updated_at, noorg_tasks.finished_at, noorg_tasks.next_attempt_at, noorg_tasks.waiting_count, noorg_tasks.required_capabilities, noorg_tasks.version)
+           IS NOT (excluded.name, excluded.type, excluded.state, excluded.priority, excluded.assigned_to, excluded.attempt, excluded.created_at, excluded.updated_at, excluded.finished_at, excluded.next_attempt_at, excluded.waiting_count, excluded.required_capabilities, excluded.version);
 END;
 
 CREATE TRIGGER noorg_project_task_delete AFTER DELETE ON orleans_grain_state

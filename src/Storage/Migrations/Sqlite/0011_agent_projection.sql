@@ -45,7 +45,9 @@ BEGIN
            status_reason = excluded.status_reason, capabilities = excluded.capabilities,
            active_tasks = excluded.active_tasks, max_concurrent = excluded.max_concurrent,
            last_heartbeat_at = excluded.last_heartbeat_at, registered_at = excluded.registered_at,
-           updated_at = excluded.updated_at, version = excluded.version, health = excluded.health;
+           updated_at = excluded.updated_at, version = excluded.version, health = excluded.health
+     WHERE (noorg_agents.name, noorg_agents.agent_type, noorg_agents.status, noorg_agents.status_reason, noorg_agents.capabilities, noorg_agents.active_tasks, noorg_agents.max_concurrent, noorg_agents.last_heartbeat_at, noorg_agents.registered_at, noorg_agents.updated_at, noorg_agents.version, noorg_agents.health)
+           IS NOT (excluded.name, excluded.agent_type, excluded.status, excluded.status_reason, excluded.capabilities, excluded.active_tasks, excluded.max_concurrent, excluded.last_heartbeat_at, excluded.registered_at, excluded.updated_at, excluded.version, excluded.health);
     INSERT INTO noorg_agent_capabilities (capability, agent_id)
     SELECT DISTINCT c.value, p.agent_id FROM noorg_agent_projection AS p, json_each(p.capabilities) AS c
      WHERE p.state_row = NEW.rowid
@@ -69,7 +71,9 @@ BEGIN
            status_reason = excluded.status_reason, capabilities = excluded.capabilities,
            active_tasks = excluded.active_tasks, max_concurrent = excluded.max_concurrent,
            last_heartbeat_at = excluded.last_heartbeat_at, registered_at = excluded.registered_at,
-           updated_at = excluded.updated_at, version = excluded.version, health = excluded.health;
+           updated_at = excluded.updated_at, version = excluded.version, health = excluded.health
+     WHERE (noorg_agents.name, noorg_agents.agent_type, noorg_agents.status, noorg_agents.status_reason, noorg_agents.capabilities, noorg_agents.active_tasks, noorg_agents.max_concurrent, noorg_agents.last_heartbeat_at, noorg_agents.registered_at, noorg_agents.updated_at, noorg_agents.version, noorg_agents.health)
+           IS NOT (excluded.name, excluded.agent_type, excluded.status, excluded.status_reason, excluded.capabilities, excluded.active_tasks, excluded.max_concurrent, excluded.last_heartbeat_at, excluded.registered_at, excluded.updated_at, excluded.version, excluded.health);
     INSERT INTO noorg_agent_capabilities (capability, agent_id)
     SELECT DISTINCT c.value, p.agent_id FROM noorg_agent_projection AS p, json_each(p.capabilities) AS c
      WHERE p.state_row = NEW.rowid
