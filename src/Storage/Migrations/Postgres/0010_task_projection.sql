@@ -64,11 +64,11 @@ DECLARE
 BEGIN
     IF TG_OP = 'DELETE' THEN
         tid := OLD.grain_id_string;
-        counter_slot := get_byte(OLD.grain_key_digest, 0) % 16;
+        counter_slot := get_byte(OLD.grain_key_digest, 0);
     ELSE
         tid := NEW.grain_id_string;
         task := NEW.payload -> 'Task';
-        counter_slot := get_byte(NEW.grain_key_digest, 0) % 16;
+        counter_slot := get_byte(NEW.grain_key_digest, 0);
     END IF;
 
     SELECT t.state, t.priority, t.type INTO old_state, old_priority, old_type FROM noorg_tasks AS t WHERE t.id = tid;
@@ -105,6 +105,11 @@ BEGIN
         DELETE FROM noorg_tasks WHERE id = tid; -- cleared or deleted state: completion samples stay
     END IF;
 
+    IF old_state IS NOT DISTINCT FROM new_state AND old_priority IS NOT DISTINCT FROM new_priority
+       AND old_type IS NOT DISTINCT FROM new_type THEN
+        RETURN NULL; -- no counted value changed (and an outcome is counted only when the state changes)
+    END IF;
+
     -- Net deltas only, in key order: an unchanged dimension writes nothing, and concurrent writers in the same
     -- slot lock counter rows in the same sequence.
     INSERT INTO noorg_task_counts AS c (dimension, value, slot, tally)
@@ -132,9 +137,15 @@ BEGIN
 END
 $fn$;
 
-CREATE TRIGGER noorg_project_task_write
-AFTER INSERT OR UPDATE OF payload ON orleans_grain_state
+CREATE TRIGGER noorg_project_task_insert
+AFTER INSERT ON orleans_grain_state
 FOR EACH ROW WHEN (NEW.state_name = 'task')
+EXECUTE FUNCTION noorg_project_task();
+
+-- A write that leaves the task itself as it was (an outbox clean-up) has nothing to project: the function is not even called.
+CREATE TRIGGER noorg_project_task_update
+AFTER UPDATE OF payload ON orleans_grain_state
+FOR EACH ROW WHEN (NEW.state_name = 'task' AND OLD.payload -> 'Task' IS DISTINCT FROM NEW.payload -> 'Task')
 EXECUTE FUNCTION noorg_project_task();
 
 CREATE TRIGGER noorg_project_task_delete

@@ -42,9 +42,15 @@ BEGIN
 END
 $fn$;
 
-CREATE TRIGGER noorg_append_agent_events_write
-AFTER INSERT OR UPDATE OF payload ON orleans_grain_state
+CREATE TRIGGER noorg_append_agent_events_insert
+AFTER INSERT ON orleans_grain_state
 FOR EACH ROW WHEN (NEW.state_name = 'agent')
+EXECUTE FUNCTION noorg_append_agent_events();
+
+-- A write that repeats the last change's events (a quiet flag, a heartbeat without detail) has nothing to append.
+CREATE TRIGGER noorg_append_agent_events_update
+AFTER UPDATE OF payload ON orleans_grain_state
+FOR EACH ROW WHEN (NEW.state_name = 'agent' AND (OLD.payload -> 'NewEvents' IS DISTINCT FROM NEW.payload -> 'NewEvents' OR jsonb_typeof(NEW.payload -> 'Registration') IS DISTINCT FROM 'object'))
 EXECUTE FUNCTION noorg_append_agent_events();
 
 CREATE TRIGGER noorg_append_agent_events_delete

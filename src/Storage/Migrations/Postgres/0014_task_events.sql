@@ -41,9 +41,15 @@ BEGIN
 END
 $fn$;
 
-CREATE TRIGGER noorg_append_task_events_write
-AFTER INSERT OR UPDATE OF payload ON orleans_grain_state
+CREATE TRIGGER noorg_append_task_events_insert
+AFTER INSERT ON orleans_grain_state
 FOR EACH ROW WHEN (NEW.state_name = 'task')
+EXECUTE FUNCTION noorg_append_task_events();
+
+-- A write that repeats the last change's entry (an outbox clean-up) has nothing to append.
+CREATE TRIGGER noorg_append_task_events_update
+AFTER UPDATE OF payload ON orleans_grain_state
+FOR EACH ROW WHEN (NEW.state_name = 'task' AND (OLD.payload -> 'NewEvents' IS DISTINCT FROM NEW.payload -> 'NewEvents' OR NEW.payload -> 'Task' IS NULL))
 EXECUTE FUNCTION noorg_append_task_events();
 
 CREATE TRIGGER noorg_append_task_events_delete

@@ -112,8 +112,9 @@ BEGIN
            IS NOT (excluded.name, excluded.type, excluded.state, excluded.priority, excluded.assigned_to, excluded.attempt, excluded.created_at, excluded.updated_at, excluded.finished_at, excluded.next_attempt_at, excluded.waiting_count, excluded.required_capabilities, excluded.version);
 END;
 
+-- A write that leaves this part of the state as it was (an outbox clean-up, a quiet flag) does nothing here.
 CREATE TRIGGER noorg_project_task_update AFTER UPDATE OF payload ON orleans_grain_state
-WHEN NEW.state_name = 'task'
+WHEN NEW.state_name = 'task' AND json_extract(OLD.payload, '$.Task') IS NOT json_extract(NEW.payload, '$.Task')
 BEGIN
     SELECT RAISE(ABORT, 'task state or priority is not a known value')
       FROM noorg_task_projection WHERE state_row = NEW.rowid AND (state IS NULL OR priority NOT BETWEEN 0 AND 3);

@@ -27,8 +27,9 @@ BEGIN
        AND sequence <= coalesce(json_extract(NEW.payload, '$.EventCount'), 0) - coalesce(nullif(json_extract(NEW.payload, '$.HistoryLimit'), 0), 500);
 END;
 
+-- A write that leaves this part of the state as it was (an outbox clean-up, a quiet flag) does nothing here.
 CREATE TRIGGER noorg_append_agent_events_update AFTER UPDATE OF payload ON orleans_grain_state
-WHEN NEW.state_name = 'agent'
+WHEN NEW.state_name = 'agent' AND (json_extract(OLD.payload, '$.NewEvents') IS NOT json_extract(NEW.payload, '$.NewEvents') OR json_type(NEW.payload, '$.Registration') IS NOT 'object')
 BEGIN
     DELETE FROM noorg_agent_events
      WHERE agent_id = NEW.grain_id_string AND json_type(NEW.payload, '$.Registration') IS NOT 'object';

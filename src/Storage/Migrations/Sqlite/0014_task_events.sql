@@ -26,8 +26,9 @@ BEGIN
        AND sequence <= coalesce(json_extract(NEW.payload, '$.HistoryTotal'), 0) - coalesce(nullif(json_extract(NEW.payload, '$.HistoryLimit'), 0), 100000);
 END;
 
+-- A write that leaves this part of the state as it was (an outbox clean-up, a quiet flag) does nothing here.
 CREATE TRIGGER noorg_append_task_events_update AFTER UPDATE OF payload ON orleans_grain_state
-WHEN NEW.state_name = 'task'
+WHEN NEW.state_name = 'task' AND (json_extract(OLD.payload, '$.NewEvents') IS NOT json_extract(NEW.payload, '$.NewEvents') OR json_type(NEW.payload, '$.Task') IS NOT 'object')
 BEGIN
     DELETE FROM noorg_task_events
      WHERE task_id = NEW.grain_id_string AND json_type(NEW.payload, '$.Task') IS NOT 'object';
