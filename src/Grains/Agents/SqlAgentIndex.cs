@@ -94,21 +94,12 @@ internal sealed class SqlAgentIndex(IndexDatabase database) : IAgentIndex
     {
         ArgumentException.ThrowIfNullOrEmpty(agentId);
         await using var connection = await OpenAsync(cancellationToken);
-        var json = database.Dialect == StorageDialect.Postgres ? "event::text" : "event";
         await using var command = Command(connection, null,
-            $"SELECT {json} FROM noorg_agent_events WHERE agent_id = @id ORDER BY sequence DESC LIMIT @take OFFSET @skip");
+            $"SELECT {EventRows.Column(database.Dialect)} FROM noorg_agent_events WHERE agent_id = @id ORDER BY sequence DESC LIMIT @take OFFSET @skip");
         AddParameter(command, "id", agentId);
         AddParameter(command, "take", take);
         AddParameter(command, "skip", skip);
-        var events = new List<AgentEvent>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            events.Add(JsonSerializer.Deserialize<AgentEvent>(reader.GetString(0))
-                ?? throw new InvalidOperationException($"Agent '{agentId}': an empty event in noorg_agent_events."));
-        }
-
-        return events;
+        return await EventRows.ReadAsync<AgentEvent>(command, "noorg_agent_events", cancellationToken);
     }
 
     public async Task<IReadOnlyList<string>> CapabilitiesAsync(CancellationToken cancellationToken = default)

@@ -34,19 +34,11 @@ internal sealed class SqlTaskIndex(IndexDatabase database) : ITaskIndex
         ArgumentException.ThrowIfNullOrEmpty(taskId);
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = Command(connection, null,
-            $"SELECT {(IsPostgres ? "event::text" : "event")} FROM noorg_task_events WHERE task_id = @id AND sequence > @skip ORDER BY sequence LIMIT @take");
+            $"SELECT {EventRows.Column(database.Dialect)} FROM noorg_task_events WHERE task_id = @id AND sequence > @skip ORDER BY sequence LIMIT @take");
         Add(command, "@id", taskId);
         Add(command, "@skip", (long)skip);
         Add(command, "@take", take);
-        var events = new List<TaskEvent>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            events.Add(JsonSerializer.Deserialize<TaskEvent>(reader.GetString(0))
-                ?? throw new InvalidOperationException($"Task {taskId}: an empty entry in noorg_task_events."));
-        }
-
-        return events;
+        return await EventRows.ReadAsync<TaskEvent>(command, "noorg_task_events", cancellationToken);
     }
 
     public async Task<Page<TaskSummary>> QueryAsync(TaskQuery query, CancellationToken cancellationToken = default)
