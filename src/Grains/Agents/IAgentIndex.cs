@@ -3,8 +3,8 @@ namespace NoOrg.Grains.Agents;
 
 /// <summary>
 /// The agent registry's index: one row per agent and its capabilities, in the cluster's database. The database
-/// projects every agent state write into it in the same statement (migration 0011_agent_projection); discovery and dispatch query it, so no single grain sits
-/// in front of every agent, and it is intact after a full cluster restart.
+/// projects every agent state write into it in the same statement (migration 0011_agent_projection); discovery and
+/// dispatch query it, so no single grain sits in front of every agent, and it is intact after a full cluster restart.
 /// </summary>
 public interface IAgentIndex
 {

@@ -7,9 +7,8 @@ namespace NoOrg.Grains.Sagas;
 
 /// <summary>
 /// <see cref="ISagaIndex"/> in the cluster's own database (table from migration 0008, written by the database from
-/// each saga state write: migration 0012). Listing is served by an index
-/// per filter; statistics group the rows by status and definition (a scan of the status index) and take durations
-/// from the newest finished sagas.
+/// each saga state write: migration 0012). Listing is served by an index per filter; statistics group the rows by
+/// status and definition (a scan of the status index) and take durations from the newest finished sagas.
 /// </summary>
 internal sealed class SqlSagaIndex(IndexDatabase database) : ISagaIndex
 {

@@ -8,9 +8,8 @@ namespace NoOrg.Grains.Tasks;
 /// <summary>
 /// <see cref="ITaskIndex"/> in the cluster's own database (tables from migration 0006): one row per task, aggregate
 /// counters and one sample per completion, all written by the database itself inside each task state write
-/// (migration 0010_task_projection). Every query is served by an index or by
-/// the counters, so its cost does not grow with the number of stored tasks (except listing's filtered count when
-/// filters are combined).
+/// (migration 0010_task_projection). Every query is served by an index or by the counters, so its cost does not grow
+/// with the number of stored tasks (except listing's filtered count when filters are combined).
 /// </summary>
 internal sealed class SqlTaskIndex(IndexDatabase database) : ITaskIndex
 {

@@ -14,9 +14,9 @@ namespace NoOrg.Grains.Tasks;
 
 /// <summary>
 /// One task and its lifecycle. Every change runs the same pipeline: validate, build the new state with its history
-/// entry and its event in the outbox, write it (one statement: the database projects the task index from the same
-/// write), then tell other grains (agents, dependents, the dispatcher). The event goes out through the outbox (streams and webhook subscriptions) after the
-/// write, at least once, and so do the notices to dependents when it finishes. A failed validation or a refused agent
+/// entry and its event in the outbox, write it (one statement: the database projects the task index and appends the
+/// history entry in that same write), then tell other grains (agents, dependents, the dispatcher). The event goes
+/// out through the outbox (streams and webhook subscriptions) after the write, at least once, and so do the notices to dependents when it finishes. A failed validation or a refused agent
 /// changes nothing.
 /// </summary>
 public sealed partial class TaskGrain(
