@@ -15,7 +15,7 @@ public static class GrainServices
 {
     public static IServiceCollection AddNoOrgGrainServices(this IServiceCollection services, StorageDialect dialect, string connectionString)
     {
-        services.AddSingleton(new IndexDatabase(dialect, connectionString));
+        services.AddSingleton(_ => new IndexDatabase(dialect, connectionString));
         services.AddSingleton<ITaskIndex, SqlTaskIndex>();
         services.AddSingleton<IAgentIndex, SqlAgentIndex>();
         services.AddSingleton<IIncomingGrainCallFilter, Errors.StorageErrorFilter>();

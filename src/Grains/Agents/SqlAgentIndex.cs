@@ -207,7 +207,7 @@ internal sealed class SqlAgentIndex(IndexDatabase database) : IAgentIndex
     }
 
     private Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
-        StorageConnections.OpenAsync(database.Dialect, database.ConnectionString, cancellationToken);
+        database.OpenAsync(cancellationToken);
 
     private static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql) =>
         connection.CreateCommand(transaction, sql);

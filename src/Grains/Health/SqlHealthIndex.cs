@@ -188,5 +188,5 @@ internal sealed class SqlHealthIndex(IndexDatabase database) : IHealthIndex
     }
 
     private Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
-        StorageConnections.OpenAsync(database.Dialect, database.ConnectionString, cancellationToken);
+        database.OpenAsync(cancellationToken);
 }

@@ -105,5 +105,5 @@ internal sealed class SqlSagaIndex(IndexDatabase database) : ISagaIndex
         DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(reader.GetValue(ordinal), CultureInfo.InvariantCulture));
 
     private Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
-        StorageConnections.OpenAsync(database.Dialect, database.ConnectionString, cancellationToken);
+        database.OpenAsync(cancellationToken);
 }

@@ -327,7 +327,7 @@ internal sealed class SqlTaskIndex(IndexDatabase database) : ITaskIndex
     }
 
     private Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
-        StorageConnections.OpenAsync(database.Dialect, database.ConnectionString, cancellationToken);
+        database.OpenAsync(cancellationToken);
 
     /// <summary>The index keeps microseconds (PostgreSQL's precision); a query bound is truncated the same way.</summary>
     private static DateTimeOffset Microseconds(DateTimeOffset time) =>

@@ -30,16 +30,18 @@ public static class SiloBuilderExtensions
         });
 
         silo.UseSystemTextJsonGrainStorageSerializer();
-        silo.AddAdoNetGrainStorage(StorageNames.Default, o =>
+        // Every provider opens its connections from the silo's one pool (IndexDatabase.Source): one set of settings
+        // (auto-prepared statements on PostgreSQL, SQLite waiting for its write lock) for every statement.
+        silo.AddAdoNetGrainStorage(StorageNames.Default, o => o.Configure<IndexDatabase>((options, database) =>
         {
-            o.Invariant = invariant;
-            o.ConnectionString = connectionString;
-        });
-        silo.AddAdoNetGrainStorage("PubSubStore", o =>
+            options.Invariant = invariant;
+            options.DataSource = database.Source;
+        }));
+        silo.AddAdoNetGrainStorage("PubSubStore", o => o.Configure<IndexDatabase>((options, database) =>
         {
-            o.Invariant = invariant;
-            o.ConnectionString = connectionString;
-        });
+            options.Invariant = invariant;
+            options.DataSource = database.Source;
+        }));
         // Watchers expect events within milliseconds; the pulling agents' default 100 ms poll would dominate.
         silo.AddMemoryStreams(NoOrgStreams.Provider, streams => streams.ConfigurePullingAgent(agent =>
             agent.Configure(o => o.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(10))));
@@ -48,11 +50,11 @@ public static class SiloBuilderExtensions
         {
             silo.Services.AddNoOrgSaga(DemoOrderSaga.Definition);
         }
-        silo.UseAdoNetReminderService(o =>
+        silo.UseAdoNetReminderService(o => o.Configure<IndexDatabase>((options, database) =>
         {
-            o.Invariant = invariant;
-            o.ConnectionString = connectionString;
-        });
+            options.Invariant = invariant;
+            options.DataSource = database.Source;
+        }));
         silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(settings.Reminders.MinimumPeriodSeconds));
 
         var timeouts = settings.Timeouts;
@@ -95,11 +97,11 @@ public static class SiloBuilderExtensions
             return silo;
         }
 
-        silo.UseAdoNetClustering(o =>
+        silo.UseAdoNetClustering(o => o.Configure<IndexDatabase>((options, database) =>
         {
-            o.Invariant = OrleansInvariants.For(StorageDialect.Postgres);
-            o.ConnectionString = settings.Storage.ConnectionString;
-        });
+            options.Invariant = OrleansInvariants.For(StorageDialect.Postgres);
+            options.DataSource = database.Source;
+        }));
         if (configureEndpoints)
         {
             silo.ConfigureEndpoints(AdvertisedAddress(cluster), cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: true);

@@ -83,5 +83,5 @@ internal sealed class SqlInbox(IndexDatabase database, TimeProvider clock) : IIn
         ? time.UtcDateTime
         : time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
 
-    private Task<DbConnection> OpenAsync() => StorageConnections.OpenAsync(database.Dialect, database.ConnectionString, CancellationToken.None);
+    private Task<DbConnection> OpenAsync() => database.OpenAsync(CancellationToken.None);
 }

@@ -84,5 +84,5 @@ public sealed class SqlOutboxStore(IndexDatabase database)
         return rows;
     }
 
-    private Task<DbConnection> OpenAsync() => StorageConnections.OpenAsync(database.Dialect, database.ConnectionString, CancellationToken.None);
+    private Task<DbConnection> OpenAsync() => database.OpenAsync(CancellationToken.None);
 }

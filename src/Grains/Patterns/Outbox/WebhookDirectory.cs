@@ -133,7 +133,7 @@ public sealed class WebhookDirectory(IndexDatabase database, NoOrgSettings setti
         }
     }
 
-    private Task<DbConnection> OpenAsync() => StorageConnections.OpenAsync(database.Dialect, database.ConnectionString, CancellationToken.None);
+    private Task<DbConnection> OpenAsync() => database.OpenAsync(CancellationToken.None);
 
     private sealed record Snapshot(IReadOnlyList<(WebhookSubscription Subscription, string Secret)> Subscriptions, DateTimeOffset ReadAt);
 }

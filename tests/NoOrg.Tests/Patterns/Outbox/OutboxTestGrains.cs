@@ -144,7 +144,7 @@ public sealed class InboxReceiverGrain(IInbox inbox, IndexDatabase database) : G
         await create.ExecuteNonQueryAsync();
     }
 
-    private Task<DbConnection> Open() => StorageConnections.OpenAsync(database.Dialect, database.ConnectionString, CancellationToken.None);
+    private Task<DbConnection> Open() => database.OpenAsync(CancellationToken.None);
 }
 
 /// <summary>Fault injection shared by the in-process test silos: planned failures per receiver, and every delivery seen.</summary>
