@@ -14,6 +14,12 @@ public interface IDispatcherGrain : IGrainWithIntegerKey
     /// <summary>Something changed (a task became ready, an agent freed capacity): run a dispatch pass soon.</summary>
     [Alias("kick"), OneWay] Task KickAsync();
 
+    /// <summary>
+    /// An agent with these capabilities has room (it registered, freed a slot, or accepts work again): tasks it could
+    /// serve that were waiting for capacity are looked at again.
+    /// </summary>
+    [Alias("capacity"), OneWay] Task CapacityAsync(IReadOnlyList<string> capabilities);
+
     /// <summary>Runs one dispatch pass now and returns how many tasks were assigned.</summary>
     [Alias("dispatch-now")] Task<int> DispatchNowAsync();
 }

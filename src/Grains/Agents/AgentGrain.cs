@@ -809,7 +809,8 @@ public sealed partial class AgentGrain(
     {
         try
         {
-            await GrainFactory.GetGrain<IDispatcherGrain>(IDispatcherGrain.Key).KickAsync();
+            var dispatcher = GrainFactory.GetGrain<IDispatcherGrain>(IDispatcherGrain.Key);
+            await (state.State.Registration is { } registration ? dispatcher.CapacityAsync(registration.Capabilities) : dispatcher.KickAsync());
         }
         catch (Exception e)
         {

@@ -8,10 +8,15 @@ using Orleans.Configuration;
 namespace NoOrg.Grains.Dispatch;
 
 /// <summary>
-/// Places ready tasks on agents. It holds no state of its own: the task and agent indexes are the queue and the
-/// roster, and the agent grain has the last word on capacity (<see cref="Agents.IAgentGrain.TryReserveAsync"/>),
+/// Places ready tasks on agents. It holds no durable state of its own: the task and agent indexes are the queue and
+/// the roster, and the agent grain has the last word on capacity (<see cref="Agents.IAgentGrain.TryReserveAsync"/>),
 /// so a stale index row can cost a retry but never an over-assignment. Kicks are coalesced into passes; a
 /// reminder keeps the dispatcher alive and sweeps in case a kick was lost with a silo.
+/// <para>
+/// A capability list that no agent can serve right now is <em>stalled</em> in memory, with its reason: passes stop
+/// reading its tasks (so they can neither fill a pass's page nor cost a query each) until an agent that could serve
+/// it reports capacity (<see cref="IDispatcherGrain.CapacityAsync"/>) or the periodic sweep looks again.
+/// </para>
 /// </summary>
 public sealed partial class DispatcherGrain(
     ITaskIndex tasks,
@@ -28,8 +33,14 @@ public sealed partial class DispatcherGrain(
     private static readonly TimeSpan SweepPeriod = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan Coalesce = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>Passes one dispatch may chain when each stalls new capability lists and reads a full page.</summary>
+    private const int MaxChainedPasses = 100;
+
     private bool passRequested;
     private IGrainTimer? kickTimer;
+
+    /// <summary>Stalled capability lists, by their stored form (<see cref="ReadyTask.StoredCapabilities"/>).</summary>
+    private readonly Dictionary<string, Stall> stalled = new(StringComparer.Ordinal);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -37,7 +48,7 @@ public sealed partial class DispatcherGrain(
             ? reminderOptions.Value.MinimumReminderPeriod
             : TimeSpan.FromMinutes(1);
         await this.RegisterOrUpdateReminder("sweep", period, period);
-        this.RegisterGrainTimer(_ => RunPassesAsync(), new GrainTimerCreationOptions(SweepPeriod, SweepPeriod) { KeepAlive = true });
+        this.RegisterGrainTimer(_ => SweepAsync(), new GrainTimerCreationOptions(SweepPeriod, SweepPeriod) { KeepAlive = true });
     }
 
     public Task KickAsync()
@@ -47,9 +58,28 @@ public sealed partial class DispatcherGrain(
         return Task.CompletedTask;
     }
 
-    public Task<int> DispatchNowAsync() => RunPassesAsync();
+    public Task CapacityAsync(IReadOnlyList<string> capabilities)
+    {
+        // Every stalled list this agent covers may be placeable again; lists it cannot serve stay stalled.
+        var covered = stalled.Where(s => s.Value.Capabilities.All(c => capabilities.Contains(c, StringComparer.Ordinal))).Select(s => s.Key).ToArray();
+        foreach (var key in covered)
+        {
+            stalled.Remove(key);
+        }
 
-    public Task ReceiveReminder(string reminderName, TickStatus status) => RunPassesAsync();
+        return KickAsync();
+    }
+
+    public Task<int> DispatchNowAsync() => SweepAsync();
+
+    public Task ReceiveReminder(string reminderName, TickStatus status) => SweepAsync();
+
+    /// <summary>Looks at every ready task again, stalled or not: catches changes no agent reported (health, a lost notice).</summary>
+    private Task<int> SweepAsync()
+    {
+        stalled.Clear();
+        return RunPassesAsync();
+    }
 
     private async Task RunKickedPassesAsync()
     {
@@ -58,16 +88,20 @@ public sealed partial class DispatcherGrain(
         await RunPassesAsync();
     }
 
-    /// <summary>Passes until one places nothing new or nothing more is ready.</summary>
+    /// <summary>
+    /// Passes until one changes nothing or nothing more is ready. A full page that placed tasks or stalled new
+    /// capability lists is followed by another pass: the next page holds different tasks.
+    /// </summary>
     private async Task<int> RunPassesAsync()
     {
         var total = 0;
+        var chained = 0;
         do
         {
             passRequested = false;
-            var (placed, full) = await PassAsync();
+            var (placed, newlyStalled, full) = await PassAsync();
             total += placed;
-            if (placed > 0 && full)
+            if (full && (placed > 0 || newlyStalled > 0) && ++chained < MaxChainedPasses)
             {
                 passRequested = true;
             }
@@ -77,10 +111,28 @@ public sealed partial class DispatcherGrain(
         return total;
     }
 
-    private async Task<(int Placed, bool Full)> PassAsync()
+    private async Task<(int Placed, int NewlyStalled, bool Full)> PassAsync()
     {
-        var ready = await tasks.ReadyAsync(clock.GetUtcNow(), BatchSize);
+        var ready = await tasks.ReadyAsync(clock.GetUtcNow(), BatchSize, stalled.Keys);
         var placed = 0;
+        var newlyStalled = 0;
+
+        // A task needing every capability of a stalled list can be served only by agents that list's tasks could
+        // use, and none of those has room: it is noted with that reason, without a query.
+        Stall? StallOf(ReadyTask task) =>
+            stalled.TryGetValue(task.StoredCapabilities, out var own) ? own
+            : stalled.Values.FirstOrDefault(s => s.Capabilities.All(c => task.RequiredCapabilities.Contains(c, StringComparer.Ordinal)));
+
+        async Task StallAsync(ReadyTask task)
+        {
+            var reason = await ExplainAsync(task);
+            if (stalled.TryAdd(task.StoredCapabilities, new Stall(task.RequiredCapabilities, reason)))
+            {
+                newlyStalled++;
+            }
+
+            await NoteAsync(task, reason);
+        }
 
         // Capability sets of tasks this pass could not place. A later (lower or equal priority) task whose agents
         // are all agents the blocked task could use must not overtake it when a slot frees up mid-pass.
@@ -110,39 +162,53 @@ public sealed partial class DispatcherGrain(
 
         foreach (var task in ready)
         {
+            if (StallOf(task) is { } stall)
+            {
+                await NoteAsync(task, stall.Reason);
+                continue;
+            }
+
             if (IsBlocked(task))
             {
-                await GrainFactory.GetGrain<ITaskGrain>(task.Id).NoteUnassignableAsync(await ExplainAsync(task));
+                await NoteAsync(task, await ExplainAsync(task));
                 continue;
             }
 
             var candidates = await agents.CandidatesAsync(task.RequiredCapabilities, CandidatesPerTask);
+            if (candidates.Count == 0)
+            {
+                await StallAsync(task);
+                continue;
+            }
+
             var free = candidates.Where(c => !inFlight.ContainsKey(c.Id)).ToArray();
             if (inFlight.Count >= MaxConcurrentPlacements || (candidates.Count > 0 && free.Length == 0))
             {
                 await SettleAsync();
                 if (IsBlocked(task))
                 {
-                    await GrainFactory.GetGrain<ITaskGrain>(task.Id).NoteUnassignableAsync(await ExplainAsync(task));
+                    await NoteAsync(task, await ExplainAsync(task));
                     continue;
                 }
 
                 free = [.. await agents.CandidatesAsync(task.RequiredCapabilities, CandidatesPerTask)];
-            }
-
-            if (free.Length == 0)
-            {
-                await GrainFactory.GetGrain<ITaskGrain>(task.Id).NoteUnassignableAsync(await ExplainAsync(task));
-                blocked.Add(task.RequiredCapabilities);
-                continue;
+                if (free.Length == 0)
+                {
+                    // Nothing in flight any more: no agent has room for this list at all.
+                    blocked.Add(task.RequiredCapabilities);
+                    await StallAsync(task);
+                    continue;
+                }
             }
 
             inFlight[free[0].Id] = (task, PlaceAsync(task, free));
         }
 
         await SettleAsync();
-        return (placed, ready.Count == BatchSize);
+        return (placed, newlyStalled, ready.Count == BatchSize);
     }
+
+    private Task NoteAsync(ReadyTask task, string reason) => GrainFactory.GetGrain<ITaskGrain>(task.Id).NoteUnassignableAsync(reason);
 
     /// <summary>Tries the candidates in order; false (and the reason noted on the task) when none takes it.</summary>
     private async Task<bool> PlaceAsync(ReadyTask task, IReadOnlyList<AgentSummary> candidates)
@@ -169,7 +235,7 @@ public sealed partial class DispatcherGrain(
             }
         }
 
-        await grain.NoteUnassignableAsync(await ExplainAsync(task));
+        await NoteAsync(task, await ExplainAsync(task));
         return false;
     }
 
@@ -183,6 +249,8 @@ public sealed partial class DispatcherGrain(
         LogUnassignable(logger, task.Id, reason);
         return reason;
     }
+
+    private sealed record Stall(IReadOnlyList<string> Capabilities, string Reason);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Task {TaskId} cannot be placed: {Reason}")]
     private static partial void LogUnassignable(ILogger logger, string taskId, string reason);

@@ -19,12 +19,19 @@ public interface ITaskIndex
     /// <summary>Median and p90 of the processing times of completed tasks of the type (and agent); null without samples.</summary>
     Task<DurationEstimate?> EstimateAsync(string type, string? agentId, CancellationToken cancellationToken = default);
 
-    /// <summary>Pending tasks with no unfinished dependency whose back-off is over: highest priority first, then oldest.</summary>
-    Task<IReadOnlyList<ReadyTask>> ReadyAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Pending tasks with no unfinished dependency whose back-off is over: highest priority first, then oldest.
+    /// Tasks whose stored capability list is one of <paramref name="skipCapabilities"/> (a
+    /// <see cref="ReadyTask.StoredCapabilities"/> value) are left out, so tasks nobody can take cannot fill the page.
+    /// </summary>
+    Task<IReadOnlyList<ReadyTask>> ReadyAsync(
+        DateTimeOffset now, int limit, IReadOnlyCollection<string>? skipCapabilities = null, CancellationToken cancellationToken = default);
 
     /// <summary>Terminal tasks that finished before <paramref name="cutoff"/>, oldest first.</summary>
     Task<IReadOnlyList<string>> FinishedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken = default);
 }
 
 /// <summary>What dispatch needs to place a task without calling it.</summary>
-public sealed record ReadyTask(string Id, TaskPriority Priority, IReadOnlyList<string> RequiredCapabilities, DateTimeOffset CreatedAt);
+/// <param name="StoredCapabilities">The capability list exactly as the index stores it: the key of its dispatch pool.</param>
+public sealed record ReadyTask(
+    string Id, TaskPriority Priority, IReadOnlyList<string> RequiredCapabilities, DateTimeOffset CreatedAt, string StoredCapabilities = "[]");

@@ -128,6 +128,38 @@ public abstract class DispatchTests(ClusterFixture fixture)
     }
 
     [SkippableFact]
+    public async Task Older_tasks_nobody_can_take_do_not_hide_a_newer_task_an_idle_agent_can_take()
+    {
+        Skip.If(fixture.Cluster is null, ClusterDatabases.SkipReason(fixture.Provider));
+
+        // More unplaceable tasks than one dispatch pass reads, all ahead of the takeable one in dispatch order.
+        var nobodyHas = Unique("nobody-has");
+        var blocked = new List<string>();
+        foreach (var chunk in Enumerable.Range(0, DispatcherGrain.BatchSize + 20).Chunk(16))
+        {
+            var created = await Task.WhenAll(chunk.Select(_ => CreateAsync(nobodyHas, TaskPriority.Critical)));
+            blocked.AddRange(created.Select(t => t.Id));
+        }
+
+        try
+        {
+            var capability = Unique("cap");
+            var agentId = Unique("agent");
+            await RegisterAsync(agentId, capability, max: 1);
+            var takeable = await CreateAsync(capability, TaskPriority.Low);
+
+            Assert.Equal(takeable.Id, await NextAssignedAsync(agentId));
+        }
+        finally
+        {
+            foreach (var chunk in blocked.Chunk(16))
+            {
+                await Task.WhenAll(chunk.Select(id => Client.GetGrain<ITaskGrain>(id).CancelAsync("test clean-up", "test")));
+            }
+        }
+    }
+
+    [SkippableFact]
     public async Task A_dependent_task_is_dispatched_only_after_its_dependency_completes()
     {
         Skip.If(fixture.Cluster is null, ClusterDatabases.SkipReason(fixture.Provider));
