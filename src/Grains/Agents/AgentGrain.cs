@@ -40,6 +40,9 @@ public sealed partial class AgentGrain(
     private ObserverManager<IAgentWorker>? workers;
     private bool handingBack;
 
+    /// <summary>The last-seen time storage holds (liveness between changes is kept in memory).</summary>
+    private DateTimeOffset storedLivenessAt = DateTimeOffset.MinValue;
+
     private string Id => this.GetPrimaryKeyString();
 
     private TimeSpan HeartbeatTimeout => TimeSpan.FromSeconds(settings.Agents.HeartbeatTimeoutSeconds);
@@ -587,9 +590,20 @@ public sealed partial class AgentGrain(
             NoteStatusChange(changes, current, next, "heartbeat received");
         }
 
+        if (changes.Count == 0 && now - storedLivenessAt < LivenessWriteInterval)
+        {
+            // Liveness alone lives in memory (the health monitor asks this grain, not storage) and is stored with the
+            // next change or once per interval: a crash loses at most that much of it, never a change.
+            state.State = next;
+            return false;
+        }
+
         await CommitAsync(next, now, changes);
         return back;
     }
+
+    /// <summary>How stale a stored heartbeat may be: half the heartbeat timeout, so a silo restart cannot make a live agent look silent.</summary>
+    private TimeSpan LivenessWriteInterval => HeartbeatTimeout / 2;
 
     /// <summary>Offline, with every held task moved to the hand-back outbox; the caller revokes them once that is durable.</summary>
     private static AgentState GoOffline(AgentState current, string? why, string handBackReason, List<Change> changes) =>
@@ -647,6 +661,7 @@ public sealed partial class AgentGrain(
         try
         {
             await state.WriteStateAsync();
+            storedLivenessAt = next.LastSeenAt;
         }
         catch
         {

@@ -17,6 +17,32 @@ public abstract class AgentDiscoveryTests(ClusterFixture fixture)
     private SqlAgentIndex Index => new(new IndexDatabase(fixture.Provider.ToDialect(), fixture.Properties["NOORG_STORAGE_CONNECTION_STRING"]));
 
     [SkippableFact]
+    public async Task Plain_heartbeats_live_in_memory_and_a_heartbeat_that_changes_the_status_is_stored_at_once()
+    {
+        Skip.If(fixture.Cluster is null, ClusterDatabases.SkipReason(fixture.Provider));
+        await using var agents = new TestAgents(fixture.Client);
+        var capability = TestAgents.NewCapability("beat");
+        var (id, agent) = await agents.RegisterAsync(TestAgents.Registration([capability]));
+        AgentSummary Stored(Page<AgentSummary> page) => Assert.Single(page.Items, a => a.Id == id);
+
+        for (var i = 0; i < 3; i++)
+        {
+            await agent.HeartbeatAsync();
+        }
+
+        // The grain (what the health monitor asks) has the heartbeat; storage and its index row do not, yet.
+        Assert.NotNull((await agent.GetAsync())!.LastHeartbeatAt);
+        Assert.Null(Stored(await Index.FindAsync(new AgentQuery([capability]))).LastHeartbeatAt);
+
+        await agent.SetStatusAsync(AgentStatus.Offline, "test");
+        var back = await agent.HeartbeatAsync();
+        Assert.Equal(AgentStatus.Available, back.Status);
+        var stored = Stored(await Index.FindAsync(new AgentQuery([capability])));
+        Assert.Equal(AgentStatus.Available, stored.Status);
+        Assert.Equal(back.LastHeartbeatAt!.Value.ToUnixTimeMilliseconds(), stored.LastHeartbeatAt!.Value.ToUnixTimeMilliseconds());
+    }
+
+    [SkippableFact]
     public async Task Find_matches_every_capability_of_the_set_and_the_type_and_status()
     {
         Skip.If(fixture.Cluster is null, ClusterDatabases.SkipReason(fixture.Provider));
