@@ -39,6 +39,7 @@ public sealed partial class AgentGrain(
     private readonly TurnGate gate = new();
     private ObserverManager<IAgentWorker>? workers;
     private bool handingBack;
+    private IGrainTimer? watchTimer;
 
     /// <summary>The last-seen time storage holds (liveness between changes is kept in memory).</summary>
     private DateTimeOffset storedLivenessAt = DateTimeOffset.MinValue;
@@ -84,15 +85,49 @@ public sealed partial class AgentGrain(
             return (Snapshot(), true);
         });
 
-        // Also on a repeated registration: heals a reminder lost to a failure after the first one was stored. The
-        // reminder and the monitor's start are independent, so they go out together.
-        await Task.WhenAll(RegisterLivenessReminderAsync(), StartMonitorAsync());
-        if (registered)
+        // The registration is durable: the caller's answer does not wait for the reminder, the monitor or the
+        // dispatcher. Also on a repeated registration, which heals a reminder lost after the first one was stored.
+        ArmWatch(kickDispatcher: registered);
+        return snapshot;
+    }
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // Heals a watch that a crash cut off between a registration and its reminder (one upsert per activation).
+        if (state.State is { Registration: not null, Quiet: false })
         {
-            await KickDispatcherAsync();
+            ArmWatch(kickDispatcher: false);
         }
 
-        return snapshot;
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Right after the current turn, and retried every second until it succeeds: the liveness reminder and the
+    /// health monitor (independent, so together), then a dispatcher notice.
+    /// </summary>
+    private void ArmWatch(bool kickDispatcher)
+    {
+        watchTimer?.Dispose();
+        watchTimer = this.RegisterGrainTimer(async _ =>
+        {
+            try
+            {
+                await Task.WhenAll(RegisterLivenessReminderAsync(), StartMonitorAsync());
+            }
+            catch (Exception e)
+            {
+                LogWatchFailed(logger, Id, e);
+                return; // the timer comes back in a second
+            }
+
+            watchTimer?.Dispose();
+            watchTimer = null;
+            if (kickDispatcher)
+            {
+                await KickDispatcherAsync();
+            }
+        }, new GrainTimerCreationOptions(TimeSpan.Zero, TimeSpan.FromSeconds(1)) { KeepAlive = true });
     }
 
     public async Task<AgentSnapshot> UpdateAsync(AgentUpdate update)
@@ -846,6 +881,9 @@ public sealed partial class AgentGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Agent {AgentId} is unhealthy ({Reason}); {Tasks} task(s) handed back")]
     private static partial void LogHandedBackUnhealthy(ILogger logger, string agentId, string reason, int tasks);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId}: its liveness reminder could not be stored; retrying in a second")]
+    private static partial void LogWatchFailed(ILogger logger, string agentId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId}: its health monitor could not be started; the liveness reminder retries")]
     private static partial void LogMonitorStartFailed(ILogger logger, string agentId, Exception exception);

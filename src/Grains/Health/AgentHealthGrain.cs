@@ -110,16 +110,20 @@ public sealed partial class AgentHealthGrain(
 
     public async Task<AgentHealth> CheckNowAsync()
     {
-        RequireMonitored();
+        await EnsureMonitoredAsync();
         await RoundAsync(force: true);
         return await GetAsync();
     }
 
-    public Task<AgentHealth> GetAsync() => gate.RunAsync(() =>
+    public async Task<AgentHealth> GetAsync()
     {
-        RequireMonitored();
-        return Task.FromResult(Current());
-    });
+        await EnsureMonitoredAsync();
+        return await gate.RunAsync(() =>
+        {
+            RequireMonitored();
+            return Task.FromResult(Current());
+        });
+    }
 
     public Task RecordOutcomeAsync(TaskOutcome outcome)
     {
@@ -192,6 +196,7 @@ public sealed partial class AgentHealthGrain(
             throw new ValidationException("Invalid health overrides: " + string.Join("; ", problems));
         }
 
+        await EnsureMonitoredAsync();
         await gate.RunAsync(async () =>
         {
             RequireMonitored();
@@ -269,6 +274,20 @@ public sealed partial class AgentHealthGrain(
 
     private void StartTimer() =>
         timer ??= this.RegisterGrainTimer(_ => RoundAsync(force: false), new GrainTimerCreationOptions(CheckInterval, CheckInterval) { KeepAlive = true });
+
+    /// <summary>
+    /// The agent starts its monitor right after its registration is acknowledged; a question that arrives before
+    /// that start finds the agent registered and starts the monitor itself.
+    /// </summary>
+    private async Task EnsureMonitoredAsync()
+    {
+        if (!state.State.Monitoring && await GrainFactory.GetGrain<IAgentGrain>(Id).GetAsync() is not null)
+        {
+            await StartAsync();
+        }
+
+        RequireMonitored();
+    }
 
     private void RequireMonitored()
     {

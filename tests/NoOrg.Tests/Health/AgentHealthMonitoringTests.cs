@@ -99,7 +99,8 @@ public abstract class AgentHealthMonitoringTests(ClusterFixture fixture)
             ];
 
             await agent.RegisterAsync(TestAgents.Registration([TestAgents.NewCapability("quiet")]));
-            Assert.Equal(["liveness", "health"], await RemindersAsync());
+            // Stored right after the registration's answer, off its path.
+            Assert.Equal(["liveness", "health"], await Eventually.ReturnsAsync(RemindersAsync, r => r.Length == 2, Patience, "both reminders"));
 
             // Silent: unhealthy, then offline, then nothing left to watch.
             var quiet = await Eventually.ReturnsAsync(monitor.GetAsync, h => h.QuietSince is not null, Patience, "the monitor of the offline agent to go quiet");
@@ -117,7 +118,8 @@ public abstract class AgentHealthMonitoringTests(ClusterFixture fixture)
             {
                 var awake = await Eventually.ReturnsAsync(monitor.GetAsync, h => h.QuietSince is null && h.CheckedAt > checkedAt, Patience, "the monitor to wake");
                 Assert.True(awake.Metrics.Uptime < 0.9, $"uptime {awake.Metrics.Uptime:F3} should count the quiet time as down");
-                Assert.Equal(["liveness", "health"], await RemindersAsync());
+                // Stored right after the registration's answer, off its path.
+            Assert.Equal(["liveness", "health"], await Eventually.ReturnsAsync(RemindersAsync, r => r.Length == 2, Patience, "both reminders"));
                 await Eventually.ReturnsAsync(monitor.GetAsync, h => h.Checks.Any(c => c.Check == "heartbeat" && c.Passed), Patience, "the heartbeat check to pass");
             }
             finally
