@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using NoOrg.Configuration;
 using NoOrg.Grains;
+using NoOrg.Grains.Errors;
 using NoOrg.Grains.Sagas;
 using NoOrg.Storage;
 using Orleans.Configuration;
@@ -30,16 +31,8 @@ public static class SiloBuilderExtensions
         });
 
         silo.UseSystemTextJsonGrainStorageSerializer();
-        silo.AddAdoNetGrainStorage(StorageNames.Default, o =>
-        {
-            o.Invariant = invariant;
-            o.ConnectionString = connectionString;
-        });
-        silo.AddAdoNetGrainStorage("PubSubStore", o =>
-        {
-            o.Invariant = invariant;
-            o.ConnectionString = connectionString;
-        });
+        silo.AddNoOrgGrainStorage(StorageNames.Default, invariant, connectionString);
+        silo.AddNoOrgGrainStorage("PubSubStore", invariant, connectionString);
         // Watchers expect events within milliseconds; the pulling agents' default 100 ms poll would dominate.
         silo.AddMemoryStreams(NoOrgStreams.Provider, streams => streams.ConfigurePullingAgent(agent =>
             agent.Configure(o => o.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(10))));
@@ -74,6 +67,22 @@ public static class SiloBuilderExtensions
 
         silo.AddStartupTask<SiloStartRecorder>();
         silo.AddStartupTask<BackgroundGrainsStarter>();
+        return silo;
+    }
+
+    /// <summary>
+    /// A grain storage provider on a database, whose failures to reach it surface as the retryable
+    /// <c>UnavailableException</c>, also when they happen while a grain activates.
+    /// </summary>
+    public static ISiloBuilder AddNoOrgGrainStorage(this ISiloBuilder silo, string name, string invariant, string connectionString)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        silo.AddAdoNetGrainStorage(name, o =>
+        {
+            o.Invariant = invariant;
+            o.ConnectionString = connectionString;
+        });
+        silo.Services.AddTypedStorageErrors(name);
         return silo;
     }
 
