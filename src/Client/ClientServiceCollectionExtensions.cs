@@ -51,6 +51,7 @@ public static class ClientServiceCollectionExtensions
         client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(settings.Timeouts.ResponseSeconds));
         client.UseConnectionRetryFilter(new GatewayConnectionRetry(TimeSpan.FromSeconds(settings.Timeouts.ClientConnectSeconds)));
         client.AddOutgoingGrainCallFilter(new TransientErrorRetryFilter(settings.Timeouts.ClientRetryAttempts));
+        client.AddOutgoingGrainCallFilter(new NoOrg.Grains.Errors.WrappedErrorFilter()); // inside the retries: they see the NoOrg error
         return client;
     }
 

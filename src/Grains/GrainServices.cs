@@ -18,7 +18,8 @@ public static class GrainServices
         services.AddSingleton(_ => new IndexDatabase(dialect, connectionString));
         services.AddSingleton<ITaskIndex, SqlTaskIndex>();
         services.AddSingleton<IAgentIndex, SqlAgentIndex>();
-        services.AddSingleton<IIncomingGrainCallFilter, Errors.StorageErrorFilter>();
+        services.AddSingleton<IIncomingGrainCallFilter, Errors.WireErrorFilter>();
+        services.AddSingleton<IOutgoingGrainCallFilter, Errors.WrappedErrorFilter>();
         services.AddNoOrgHealthMonitoring();
         services.AddSingleton<IIncomingGrainCallFilter, Patterns.Throttling.RateLimitFilter>();
         services.TryAddSingleton<Patterns.Caching.CacheCatalog>();

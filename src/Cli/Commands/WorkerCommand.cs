@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using NoOrg.Cli.Worker;
@@ -37,9 +38,40 @@ internal static class WorkerCommand
             using var host = builder.Build();
             await host.StartAsync(cancellationToken);
             CliContext.Terminal.MarkupLineInterpolated($"Agent [bold]{parse.GetValue(id)}[/] is taking tasks with capabilities {string.Join(", ", caps)}. Ctrl+C stops it.");
+            using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
+            var watching = WatchHealthAsync(host.Services.GetRequiredService<HealthCheckService>(), stopping.Token);
             await host.WaitForShutdownAsync(cancellationToken);
+            await stopping.CancelAsync();
+            await watching;
             return CliContext.Ok;
         }));
         return command;
+    }
+
+    /// <summary>Prints the worker's health whenever it changes: a stalled slot or a refused agent id shows here.</summary>
+    private static async Task WatchHealthAsync(HealthCheckService health, CancellationToken cancellationToken)
+    {
+        string? last = null;
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(5));
+        try
+        {
+            do
+            {
+                var report = await health.CheckHealthAsync(cancellationToken);
+                var entry = report.Entries[WorkerServiceCollectionExtensions.HealthCheckName];
+                var now = $"{entry.Status}: {entry.Description}";
+                if (now != last)
+                {
+                    var color = entry.Status switch { HealthStatus.Healthy => "green", HealthStatus.Degraded => "yellow", _ => "red" };
+                    CliContext.Terminal.MarkupLineInterpolated($"[{color}]Worker health {entry.Status}[/]: {entry.Description}");
+                    last = now;
+                }
+            }
+            while (await timer.WaitForNextTickAsync(cancellationToken));
+        }
+        catch (OperationCanceledException)
+        {
+            // stopping
+        }
     }
 }

@@ -13,8 +13,14 @@ public sealed class AgentWorkerOptions
     /// <summary>How often the worker reconnects (which is also its heartbeat); keep it well under the heartbeat timeout.</summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>How long to keep retrying a completion or failure report while the cluster is unreachable.</summary>
-    public TimeSpan ReportPatience { get; set; } = TimeSpan.FromMinutes(10);
+    /// <summary>
+    /// A slot that has failed to start or report its task for this long, or a connection that has failed for this
+    /// long, makes the worker unhealthy (<see cref="AgentWorkerHealthCheck"/>). The worker keeps retrying either way.
+    /// </summary>
+    public TimeSpan StalledAfter { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The longest wait between two attempts of a failing call (the first waits 200 ms, each next one twice as long).</summary>
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>What the application does with a task. Return the result as JSON; throw to fail the attempt.</summary>

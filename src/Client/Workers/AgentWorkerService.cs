@@ -7,14 +7,18 @@ using Microsoft.Extensions.Options;
 using NoOrg.Grains.Agents;
 using NoOrg.Grains.Errors;
 using NoOrg.Grains.Tasks;
+using Polly;
+using Polly.Retry;
 
 namespace NoOrg.Client.Workers;
 
 /// <summary>
 /// Runs this process as a NoOrg agent: registers, stays connected (the connection is the heartbeat), receives
 /// assigned tasks pushed by its agent grain, runs the handler, and reports each outcome until the cluster has
-/// it. A task is run at most once per process; a report is retried across silo restarts and is idempotent on
-/// the task grain, so a completion is never lost or duplicated.
+/// it. A task is run at most once per process; a report is retried across silo restarts and database outages and is
+/// idempotent on the task grain, so a completion is never lost or duplicated. No failure ends a task slot: only
+/// shutdown does. A slot or connection that keeps failing shows in <see cref="Slots"/>, <see cref="Connection"/> and
+/// the health check <see cref="AgentWorkerHealthCheck"/>.
 /// </summary>
 public sealed partial class AgentWorkerService(
     IClusterClient client,
@@ -22,9 +26,14 @@ public sealed partial class AgentWorkerService(
     IOptions<AgentWorkerOptions> options,
     ILogger<AgentWorkerService> logger) : BackgroundService, IAgentWorker
 {
+    private static readonly ResiliencePropertyKey<Action<Exception>> FailureKey = new("noorg.worker.failure");
+
     private readonly AgentWorkerOptions settings = options.Value;
     private readonly Channel<TaskSnapshot> inbox = Channel.CreateUnbounded<TaskSnapshot>();
     private readonly ConcurrentDictionary<string, CancellationTokenSource> running = new();
+    private readonly ResiliencePipeline retryForever = RetryForever(options.Value.MaxRetryDelay);
+    private WorkerSlotStatus[] slots = [];
+    private WorkerConnectionStatus connection = new(false, null, null, null);
 
     // The attempt each task last ran here: a snapshot re-sent by a reconnect after that run ended is stale.
     private readonly ConcurrentDictionary<string, int> ranAttempt = new();
@@ -33,6 +42,17 @@ public sealed partial class AgentWorkerService(
 
     /// <summary>Tasks this worker finished and reported, in order; for tests and diagnostics.</summary>
     public ConcurrentQueue<string> Reported { get; } = new();
+
+    /// <summary>Each task slot as it is now.</summary>
+    public IReadOnlyList<WorkerSlotStatus> Slots => Volatile.Read(ref slots);
+
+    public WorkerConnectionStatus Connection => Volatile.Read(ref connection);
+
+    /// <summary>Slots that have failed to start or report their task for at least <see cref="AgentWorkerOptions.StalledAfter"/>.</summary>
+    public IReadOnlyList<WorkerSlotStatus> StalledSlots(DateTimeOffset now) =>
+        [.. Slots.Where(s => s.IsStalled(now, settings.StalledAfter))];
+
+    internal AgentWorkerOptions Settings => settings;
 
     private IAgentGrain Agent => client.GetGrain<IAgentGrain>(settings.AgentId);
 
@@ -58,13 +78,14 @@ public sealed partial class AgentWorkerService(
             throw new ValidationException("AgentWorkerOptions.AgentId is required.");
         }
 
-        await RegisterAsync(stoppingToken);
+        var count = Math.Max(1, settings.Registration.MaxConcurrentTasks);
+        Volatile.Write(ref slots, [.. Enumerable.Range(0, count).Select(i => new WorkerSlotStatus(i, null, null, null, null))]);
+        var changedRegistration = await RegisterAsync(stoppingToken);
         var self = client.CreateObjectReference<IAgentWorker>(this);
-        var workers = Enumerable.Range(0, Math.Max(1, settings.Registration.MaxConcurrentTasks))
-            .Select(_ => RunTasksAsync(stoppingToken)).ToArray();
+        var workers = Enumerable.Range(0, count).Select(slot => RunTasksAsync(slot, stoppingToken)).ToArray();
         try
         {
-            await StayConnectedAsync(self, stoppingToken);
+            await StayConnectedAsync(self, changedRegistration, stoppingToken);
         }
         finally
         {
@@ -76,58 +97,67 @@ public sealed partial class AgentWorkerService(
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                LogUnreachable(logger, settings.AgentId, e.Message);
+                LogUnreachable(logger, settings.AgentId, "disconnect", Describe(e));
             }
 
             client.DeleteObjectReference<IAgentWorker>(self);
         }
     }
 
-    private async Task RegisterAsync(CancellationToken stoppingToken)
+    /// <summary>Registers the agent; true when it was registered with other details, which are applied once this process is admitted.</summary>
+    private async Task<bool> RegisterAsync(CancellationToken stoppingToken)
     {
-        while (true)
+        var changed = false;
+        await RetryAsync(async () =>
         {
             try
             {
-                try
-                {
-                    await Agent.RegisterAsync(settings.Registration);
-                }
-                catch (ConflictException)
-                {
-                    var r = settings.Registration;
-                    await Agent.UpdateAsync(new AgentUpdate(r.Name, r.Description, r.Capabilities, r.MaxConcurrentTasks, r.Metadata));
-                }
-
-                return;
+                await Agent.RegisterAsync(settings.Registration);
             }
-            catch (Exception e) when (IsTransient(e))
+            catch (ConflictException)
             {
-                LogUnreachable(logger, settings.AgentId, e.Message);
-                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
+                changed = true;
             }
-        }
+        }, e => NoteConnection(e), stoppingToken);
+        return changed;
     }
 
     /// <summary>Reconnects every interval: a heartbeat, a fresh observer registration, and a resync of held tasks.</summary>
-    private async Task StayConnectedAsync(IAgentWorker self, CancellationToken stoppingToken)
+    private async Task StayConnectedAsync(IAgentWorker self, bool changedRegistration, CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                foreach (var held in await Agent.ConnectAsync(self))
+                var held = await Agent.ConnectAsync(self);
+                if (changedRegistration)
                 {
-                    inbox.Writer.TryWrite(held); // duplicates are dropped by RunOneAsync
+                    var r = settings.Registration;
+                    await Agent.UpdateAsync(new AgentUpdate(r.Name, r.Description, r.Capabilities, r.MaxConcurrentTasks, r.Metadata));
+                    changedRegistration = false;
+                }
+
+                Volatile.Write(ref connection, new WorkerConnectionStatus(true, null, null, null));
+                foreach (var task in held)
+                {
+                    inbox.Writer.TryWrite(task); // duplicates are dropped by RunOneAsync
                 }
             }
-            catch (Exception e) when (IsTransient(e) || e is NotFoundException)
+            catch (NotFoundException e)
             {
-                LogUnreachable(logger, settings.AgentId, e.Message);
-                if (e is NotFoundException)
-                {
-                    await RegisterAsync(stoppingToken);
-                }
+                NoteConnection(e); // unregistered meanwhile: register again
+                changedRegistration |= await RegisterAsync(stoppingToken);
+            }
+            catch (ConflictException e)
+            {
+                // Another process serves this agent id: stay a standby, asking again at every interval.
+                Volatile.Write(ref connection, new WorkerConnectionStatus(false, Connection.FailingSince ?? DateTimeOffset.UtcNow, Describe(e), e.Message));
+                LogRefused(logger, settings.AgentId, e.Message);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            {
+                NoteConnection(e);
+                LogUnreachable(logger, settings.AgentId, "connect", Describe(e));
             }
 
             try
@@ -141,15 +171,31 @@ public sealed partial class AgentWorkerService(
         }
     }
 
-    private async Task RunTasksAsync(CancellationToken stoppingToken)
+    /// <summary>One slot: takes tasks until shutdown. Nothing but shutdown ends it.</summary>
+    private async Task RunTasksAsync(int slot, CancellationToken stoppingToken)
     {
         await foreach (var task in inbox.Reader.ReadAllAsync(CancellationToken.None))
         {
-            await RunOneAsync(task, stoppingToken);
+            try
+            {
+                await RunOneAsync(slot, task, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                LogAbandoned(logger, task.Id); // shutting down: the task stays with this agent and is resumed or reassigned
+            }
+            catch (Exception e)
+            {
+                LogSlotError(logger, e, slot, task.Id);
+            }
+            finally
+            {
+                UpdateSlot(slot, _ => new WorkerSlotStatus(slot, null, null, null, null));
+            }
         }
     }
 
-    private async Task RunOneAsync(TaskSnapshot assigned, CancellationToken stoppingToken)
+    private async Task RunOneAsync(int slot, TaskSnapshot assigned, CancellationToken stoppingToken)
     {
         if (assigned.AssignedTo != settings.AgentId || assigned.IsTerminal || AlreadyRan(assigned))
         {
@@ -164,16 +210,17 @@ public sealed partial class AgentWorkerService(
 
         try
         {
+            UpdateSlot(slot, s => s with { TaskId = assigned.Id });
             var grain = client.GetGrain<ITaskGrain>(assigned.Id);
-            TaskSnapshot task;
-            try
+            TaskSnapshot? task = assigned;
+            if (assigned.State != TaskState.Running)
             {
-                task = assigned.State == TaskState.Running ? assigned : await grain.StartAsync(settings.AgentId);
+                task = await CallAsync(slot, "start", () => grain.StartAsync(settings.AgentId), stoppingToken);
             }
-            catch (NoOrgException e)
+
+            if (task is null)
             {
-                LogSkipped(logger, assigned.Id, e.Message); // reassigned or cancelled meanwhile
-                return;
+                return; // reassigned or cancelled meanwhile
             }
 
             Remember(task);
@@ -197,12 +244,143 @@ public sealed partial class AgentWorkerService(
                 error = $"{e.GetType().Name}: {e.Message}";
             }
 
-            await ReportAsync(task.Id, result, error, clock.Elapsed);
+            await ReportAsync(slot, task.Id, result, error, clock.Elapsed, stoppingToken);
         }
         finally
         {
             running.TryRemove(assigned.Id, out _);
         }
+    }
+
+    /// <summary>
+    /// A completion or failure, retried until the cluster has it. A result the task refuses as invalid is reported as
+    /// the attempt's failure instead, so the task never waits on a report that cannot succeed.
+    /// </summary>
+    private async Task ReportAsync(int slot, string taskId, string? result, string? error, TimeSpan elapsed, CancellationToken stoppingToken)
+    {
+        var grain = client.GetGrain<ITaskGrain>(taskId);
+        TaskSnapshot? reported;
+        if (error is null)
+        {
+            try
+            {
+                reported = await CallAsync(slot, "report", () => grain.CompleteAsync(settings.AgentId, result ?? "null", elapsed), stoppingToken, refusedIsFinal: false);
+            }
+            catch (ValidationException e)
+            {
+                error = $"the result was refused: {e.Message}";
+                reported = await CallAsync(slot, "report", () => grain.FailAsync(settings.AgentId, error), stoppingToken);
+            }
+        }
+        else
+        {
+            reported = await CallAsync(slot, "report", () => grain.FailAsync(settings.AgentId, error), stoppingToken);
+        }
+
+        if (reported is not null)
+        {
+            Reported.Enqueue(taskId);
+        }
+    }
+
+    /// <summary>
+    /// Calls the cluster for the slot until the call goes through (returns its answer) or the task has moved on (a NoOrg
+    /// error other than <see cref="UnavailableException"/>: returns null). Every other failure is retried with back-off.
+    /// </summary>
+    private async Task<TaskSnapshot?> CallAsync(int slot, string what, Func<Task<TaskSnapshot>> call, CancellationToken stoppingToken, bool refusedIsFinal = true)
+    {
+        try
+        {
+            var answer = await RetryAsync(call, e =>
+            {
+                var now = DateTimeOffset.UtcNow;
+                UpdateSlot(slot, s => s with { FailingCall = what, FailingSince = s.FailingSince ?? now, LastError = Describe(e) });
+                LogRetrying(logger, settings.AgentId, slot, what, TaskOf(slot), Describe(e));
+            }, stoppingToken);
+            return answer;
+        }
+        catch (NoOrgException e) when (refusedIsFinal || e is not ValidationException)
+        {
+            LogSkipped(logger, TaskOf(slot) ?? "?", e.Message); // the task moved on (cancelled, reassigned, already reported)
+            return null;
+        }
+        finally
+        {
+            UpdateSlot(slot, s => s with { FailingCall = null, FailingSince = null, LastError = null });
+        }
+    }
+
+    private string? TaskOf(int slot) => slot < Slots.Count ? Slots[slot].TaskId : null;
+
+    private async Task<T> RetryAsync<T>(Func<Task<T>> call, Action<Exception> onFailure, CancellationToken stoppingToken)
+    {
+        var context = ResilienceContextPool.Shared.Get(stoppingToken);
+        context.Properties.Set(FailureKey, onFailure);
+        try
+        {
+            return await retryForever.ExecuteAsync(async _ => await call(), context);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    private Task RetryAsync(Func<Task> call, Action<Exception> onFailure, CancellationToken stoppingToken) =>
+        RetryAsync(async () =>
+        {
+            await call();
+            return true;
+        }, onFailure, stoppingToken);
+
+    /// <summary>Capped exponential back-off with jitter, without end: what fails is retried until it works or the worker stops.</summary>
+    private static ResiliencePipeline RetryForever(TimeSpan maxDelay) => new ResiliencePipelineBuilder()
+        .AddRetry(new RetryStrategyOptions
+        {
+            MaxRetryAttempts = int.MaxValue,
+            BackoffType = DelayBackoffType.Exponential,
+            Delay = TimeSpan.FromMilliseconds(200),
+            MaxDelay = maxDelay,
+            UseJitter = true,
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(IsRetryable),
+            OnRetry = args =>
+            {
+                if (args.Outcome.Exception is { } e && args.Context.Properties.TryGetValue(FailureKey, out var onFailure))
+                {
+                    onFailure(e);
+                }
+
+                return default;
+            },
+        })
+        .Build();
+
+    /// <summary>Everything but shutdown and a NoOrg error that says the request itself cannot succeed.</summary>
+    private static bool IsRetryable(Exception e) => e switch
+    {
+        OperationCanceledException => false,
+        UnavailableException => true,
+        NoOrgException => false,
+        _ => true,
+    };
+
+    private void NoteConnection(Exception e)
+    {
+        var current = Connection;
+        Volatile.Write(ref connection, new WorkerConnectionStatus(false, current.FailingSince ?? DateTimeOffset.UtcNow, Describe(e), null));
+    }
+
+    private void UpdateSlot(int slot, Func<WorkerSlotStatus, WorkerSlotStatus> change)
+    {
+        var current = Volatile.Read(ref slots);
+        if (slot >= current.Length)
+        {
+            return;
+        }
+
+        var next = (WorkerSlotStatus[])current.Clone();
+        next[slot] = change(current[slot]);
+        Volatile.Write(ref slots, next); // each slot is written only by its own loop, so no update is lost
     }
 
     /// <summary>
@@ -229,46 +407,22 @@ public sealed partial class AgentWorkerService(
         }
     }
 
-    private async Task ReportAsync(string taskId, string? result, string? error, TimeSpan elapsed)
-    {
-        var grain = client.GetGrain<ITaskGrain>(taskId);
-        var deadline = DateTime.UtcNow + settings.ReportPatience;
-        var delay = TimeSpan.FromMilliseconds(200);
-        while (true)
-        {
-            try
-            {
-                if (error is null)
-                {
-                    await grain.CompleteAsync(settings.AgentId, result ?? "null", elapsed);
-                }
-                else
-                {
-                    await grain.FailAsync(settings.AgentId, error);
-                }
+    private static string Describe(Exception e) => $"{e.GetType().Name}: {e.Message}";
 
-                Reported.Enqueue(taskId);
-                return;
-            }
-            catch (NoOrgException e)
-            {
-                LogSkipped(logger, taskId, e.Message); // the task moved on (cancelled, reassigned): nothing to report
-                return;
-            }
-            catch (Exception e) when (IsTransient(e) && DateTime.UtcNow < deadline)
-            {
-                LogUnreachable(logger, settings.AgentId, e.Message);
-                await Task.Delay(delay, CancellationToken.None);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
-            }
-        }
-    }
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId}: {Call} failed ({Reason}); retrying")]
+    private static partial void LogUnreachable(ILogger logger, string agentId, string call, string reason);
 
-    private static bool IsTransient(Exception e) =>
-        TransientErrorRetryFilter.IsTransient(e) || e is OrleansException or InvalidOperationException;
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId}, slot {Slot}: {Call} of task {TaskId} failed ({Reason}); retrying")]
+    private static partial void LogRetrying(ILogger logger, string agentId, int slot, string call, string? taskId, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId}: cluster unreachable ({Reason}); retrying")]
-    private static partial void LogUnreachable(ILogger logger, string agentId, string reason);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Agent {AgentId} refused: {Reason} Waiting as a standby.")]
+    private static partial void LogRefused(ILogger logger, string agentId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Slot {Slot} failed on task {TaskId}; the slot goes on with the next task")]
+    private static partial void LogSlotError(ILogger logger, Exception exception, int slot, string taskId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Task {TaskId} left unreported at shutdown; the cluster resumes or reassigns it")]
+    private static partial void LogAbandoned(ILogger logger, string taskId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Task {TaskId} not run or not reported: {Reason}")]
     private static partial void LogSkipped(ILogger logger, string taskId, string reason);

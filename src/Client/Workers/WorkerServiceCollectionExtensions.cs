@@ -4,7 +4,13 @@ namespace NoOrg.Client.Workers;
 
 public static class WorkerServiceCollectionExtensions
 {
-    /// <summary>Runs this app as a NoOrg agent with <typeparamref name="THandler"/> doing the work. Needs AddNoOrgClient.</summary>
+    /// <summary>Health check name of the worker (see <see cref="AgentWorkerHealthCheck"/>).</summary>
+    public const string HealthCheckName = "noorg-worker";
+
+    /// <summary>
+    /// Runs this app as a NoOrg agent with <typeparamref name="THandler"/> doing the work, and adds the health check
+    /// <see cref="HealthCheckName"/> that says whether it can. Needs AddNoOrgClient.
+    /// </summary>
     public static IServiceCollection AddNoOrgWorker<THandler>(this IServiceCollection services, Action<AgentWorkerOptions> configure)
         where THandler : class, IAgentTaskHandler
     {
@@ -12,6 +18,7 @@ public static class WorkerServiceCollectionExtensions
         services.AddSingleton<IAgentTaskHandler, THandler>();
         services.AddSingleton<AgentWorkerService>();
         services.AddHostedService(sp => sp.GetRequiredService<AgentWorkerService>());
+        services.AddHealthChecks().AddCheck<AgentWorkerHealthCheck>(HealthCheckName);
         return services;
     }
 }

@@ -72,3 +72,23 @@ public sealed class UnavailableException : NoOrgException
 
     public UnavailableException(string message, Exception innerException) : base(message, innerException) { }
 }
+
+/// <summary>
+/// The cluster failed with an error that has no NoOrg code and could not cross the wire as it was (a driver's or a
+/// library's own exception type). <see cref="ErrorType"/> names the original type; the message is its message.
+/// Not retried: nothing says a second attempt would fare better.
+/// </summary>
+[GenerateSerializer, Alias("noorg.error.internal")]
+public sealed class InternalErrorException : NoOrgException
+{
+    public InternalErrorException() { }
+
+    public InternalErrorException(string message) : base("internal", message) { }
+
+    public InternalErrorException(string message, Exception innerException) : base(message, innerException) { }
+
+    public InternalErrorException(string errorType, string message) : base("internal", message) => ErrorType = errorType;
+
+    /// <summary>The full name of the exception type that was replaced, e.g. <c>System.Text.Json.JsonException</c>.</summary>
+    [Id(0)] public string ErrorType { get; private set; } = "";
+}

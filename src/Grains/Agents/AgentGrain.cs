@@ -38,6 +38,7 @@ public sealed partial class AgentGrain(
 
     private readonly TurnGate gate = new();
     private ObserverManager<IAgentWorker>? workers;
+    private WorkerAdmission? admission;
     private bool handingBack;
     private IGrainTimer? watchTimer;
 
@@ -320,6 +321,11 @@ public sealed partial class AgentGrain(
         var (held, back) = await gate.RunAsync(async () =>
         {
             RequireRegistered();
+            if ((admission ??= new WorkerAdmission(HeartbeatTimeout)).Admit(Id, worker, clock.GetUtcNow()) is { } silent)
+            {
+                Workers.Unsubscribe(silent);
+            }
+
             var isNew = !Workers.Observers.ContainsKey(worker);
             Workers.Subscribe(worker, worker);
             var back = await RecordHeartbeatAsync(isNew ? "worker connected" : null, fromWorker: true);
@@ -362,6 +368,7 @@ public sealed partial class AgentGrain(
         ArgumentNullException.ThrowIfNull(worker);
         return gate.RunAsync(async () =>
         {
+            admission?.Leave(worker);
             if (!Workers.Observers.ContainsKey(worker))
             {
                 return;

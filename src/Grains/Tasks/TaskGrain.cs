@@ -293,7 +293,7 @@ public sealed partial class TaskGrain(
     public async Task<TaskSnapshot> CompleteAsync(string agentId, string resultJson, TimeSpan? processingTime)
     {
         var current = Require();
-        if (current.State == TaskState.Completed && current.AssignedTo == agentId)
+        if (RepeatedReport.OfCompletion(current, agentId, resultJson))
         {
             return current; // a repeated completion by the same agent: already done, nothing to record twice
         }
@@ -330,6 +330,11 @@ public sealed partial class TaskGrain(
     {
         var current = Require();
         ThrowIfAny(Problems(("agentId", agentId)));
+        if (!string.IsNullOrWhiteSpace(error) && RepeatedReport.OfFailure(current, agentId, error))
+        {
+            return current; // a repeated failure report by the same agent: already recorded
+        }
+
         TaskTransition.Fail.Ensure(current);
         TaskTransition.Fail.EnsureHolder(current, agentId);
         if (string.IsNullOrWhiteSpace(error))

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using NoOrg.Configuration;
 using NoOrg.Grains;
+using NoOrg.Grains.Errors;
 using NoOrg.Grains.Sagas;
 using NoOrg.Storage;
 using Orleans.Configuration;
@@ -30,18 +31,11 @@ public static class SiloBuilderExtensions
         });
 
         silo.UseSystemTextJsonGrainStorageSerializer();
-        // Every provider opens its connections from the silo's one pool (IndexDatabase.Source): one set of settings
-        // (auto-prepared statements on PostgreSQL, SQLite waiting for its write lock) for every statement.
-        silo.AddAdoNetGrainStorage(StorageNames.Default, o => o.Configure<IndexDatabase>((options, database) =>
-        {
-            options.Invariant = invariant;
-            options.DataSource = database.Source;
-        }));
-        silo.AddAdoNetGrainStorage("PubSubStore", o => o.Configure<IndexDatabase>((options, database) =>
-        {
-            options.Invariant = invariant;
-            options.DataSource = database.Source;
-        }));
+        // Both stores open their connections from the silo's one pool (IndexDatabase.Source), as the reminders and
+        // membership do: one set of settings (auto-prepared statements on PostgreSQL, SQLite waiting for its write
+        // lock) for every statement.
+        silo.AddNoOrgGrainStorage(StorageNames.Default, invariant);
+        silo.AddNoOrgGrainStorage("PubSubStore", invariant);
         // Watchers expect events within milliseconds; the pulling agents' default 100 ms poll would dominate.
         silo.AddMemoryStreams(NoOrgStreams.Provider, streams => streams.ConfigurePullingAgent(agent =>
             agent.Configure(o => o.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(10))));
@@ -77,6 +71,33 @@ public static class SiloBuilderExtensions
         silo.AddStartupTask<SiloStartRecorder>();
         silo.AddStartupTask<BackgroundGrainsStarter>();
         return silo;
+    }
+
+    /// <summary>
+    /// A grain storage provider on a database, whose failures to reach it surface as the retryable
+    /// <c>UnavailableException</c>, also when they happen while a grain activates.
+    /// </summary>
+    public static ISiloBuilder AddNoOrgGrainStorage(this ISiloBuilder silo, string name, string invariant, string connectionString)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        silo.AddAdoNetGrainStorage(name, o =>
+        {
+            o.Invariant = invariant;
+            o.ConnectionString = connectionString;
+        });
+        silo.Services.AddTypedStorageErrors(name);
+        return silo;
+    }
+
+    /// <summary>The same, on the silo's own database, through its one pool of connections.</summary>
+    private static void AddNoOrgGrainStorage(this ISiloBuilder silo, string name, string invariant)
+    {
+        silo.AddAdoNetGrainStorage(name, o => o.Configure<IndexDatabase>((options, database) =>
+        {
+            options.Invariant = invariant;
+            options.DataSource = database.Source;
+        }));
+        silo.Services.AddTypedStorageErrors(name);
     }
 
     /// <summary>

@@ -27,7 +27,8 @@ public static class NoOrgTestCluster
 
     /// <summary>
     /// Migrates the database like a starting silo does, then deploys <paramref name="silos"/> silos, each with every
-    /// <see cref="TestSiloExtensionAttribute"/> configurator of this assembly (test grains, checks, definitions).
+    /// <see cref="TestSiloExtensionAttribute"/> configurator of this assembly (test grains, checks, definitions), and a
+    /// client with every <see cref="TestClientExtensionAttribute"/> configurator.
     /// </summary>
     public static async Task<TestCluster> StartAsync(IReadOnlyDictionary<string, string> properties, short silos = 2)
     {
@@ -54,6 +55,11 @@ public static class NoOrgTestCluster
         }
 
         builder.AddClientBuilderConfigurator<NoOrgTestClientConfigurator>();
+        foreach (var extension in TestClientExtensionAttribute.Configurators)
+        {
+            builder.Options.ClientBuilderConfiguratorTypes.Add(extension.AssemblyQualifiedName!);
+        }
+
         var cluster = builder.Build();
         await cluster.DeployAsync();
         return cluster;

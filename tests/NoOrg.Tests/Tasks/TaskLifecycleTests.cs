@@ -266,7 +266,7 @@ public abstract class TaskLifecycleTests(ClusterFixture fixture) : IAsyncLifetim
 
         var running = await grain.StartAsync(agentId);
         var completed = await grain.CompleteAsync(agentId, """{"answer":42}""", TimeSpan.FromSeconds(3));
-        var repeated = await grain.CompleteAsync(agentId, """{"answer":43}""", TimeSpan.FromSeconds(4));
+        var repeated = await grain.CompleteAsync(agentId, """{ "answer": 42 }""", TimeSpan.FromSeconds(4));
 
         Assert.Equal((TaskState.Running, 1), (running.State, running.Attempt));
         Assert.Equal((TaskState.Completed, """{"answer":42}""", TimeSpan.FromSeconds(3)), (completed.State, completed.ResultJson, completed.ProcessingTime));
@@ -281,6 +281,45 @@ public abstract class TaskLifecycleTests(ClusterFixture fixture) : IAsyncLifetim
         Assert.Equal((TaskState.Running, TaskState.Completed, agentId), (history[3].From, history[3].To, history[3].FromAgent));
         await Eventually.ReturnsAsync(() => fixture.Client.GetGrain<IAgentGrain>(agentId).GetAsync(), a => a!.ActiveTaskIds.Count == 0,
             TimeSpan.FromSeconds(10), "the agent to release the completed task");
+    }
+
+    [SkippableFact]
+    public async Task A_completion_contradicting_the_stored_one_is_a_conflict_and_changes_nothing()
+    {
+        SkipWithoutCluster();
+        var (running, agentId) = await RunningAsync();
+        var grain = Tasks.Grain(running.Id);
+        var completed = await grain.CompleteAsync(agentId, """{"answer":42}""", null);
+
+        var conflict = await Assert.ThrowsAsync<ConflictException>(() => grain.CompleteAsync(agentId, """{"answer":43}""", null));
+        var failure = await Assert.ThrowsAsync<ConflictException>(() => grain.FailAsync(agentId, "it broke after all"));
+
+        Assert.Equal("conflict", conflict.Code);
+        Assert.Contains(running.Id, conflict.Message, StringComparison.Ordinal);
+        Assert.Contains("""{"answer":43}""", conflict.Message, StringComparison.Ordinal);
+        Assert.Contains("completed", failure.Message, StringComparison.Ordinal);
+        var after = await Tasks.GetAsync(running.Id);
+        Assert.Equal((completed.Version, TaskState.Completed, """{"answer":42}"""), (after.Version, after.State, after.ResultJson));
+        Assert.Single(await Tasks.HistoryAsync(running.Id), e => e.Action == TaskAction.Completed);
+    }
+
+    [SkippableFact]
+    public async Task A_repeated_failure_report_changes_nothing_and_a_contradicting_one_is_a_conflict()
+    {
+        SkipWithoutCluster();
+        var (running, agentId) = await RunningAsync(s => s with { MaxAttempts = 1 });
+        var grain = Tasks.Grain(running.Id);
+        var failed = await grain.FailAsync(agentId, "disk full");
+
+        var repeated = await grain.FailAsync(agentId, "disk full");
+        var conflict = await Assert.ThrowsAsync<ConflictException>(() => grain.FailAsync(agentId, "network down"));
+        var completion = await Assert.ThrowsAsync<InvalidTransitionException>(() => grain.CompleteAsync(agentId, "null", null));
+
+        Assert.Equal((TaskState.Failed, failed.Version), (repeated.State, repeated.Version));
+        Assert.Contains("disk full", conflict.Message, StringComparison.Ordinal);
+        Assert.Contains("network down", conflict.Message, StringComparison.Ordinal);
+        Assert.Contains(running.Id, completion.Message, StringComparison.Ordinal);
+        Assert.Equal((failed.Version, "disk full"), ((await Tasks.GetAsync(running.Id)).Version, (await Tasks.GetAsync(running.Id)).Error));
     }
 
     [SkippableFact]
@@ -424,7 +463,7 @@ public abstract class TaskLifecycleTests(ClusterFixture fixture) : IAsyncLifetim
             "assign" => grain.AssignAsync(other, "operator"),
             "start" => grain.StartAsync(agent),
             "complete" => grain.CompleteAsync(from == TaskState.Completed ? other : agent, "null", null),
-            "fail" => grain.FailAsync(agent, "boom"),
+            "fail" => grain.FailAsync(from is TaskState.Completed or TaskState.Failed ? other : agent, "boom"), // the holder's own: a repeat
             "unassign" => grain.UnassignAsync("why", "operator"),
             "reassign" => grain.ReassignAsync(other, "why", "operator"),
             "cancel" => grain.CancelAsync("why", "operator"),

@@ -59,6 +59,7 @@ public sealed class RecordingHandler(TimeSpan workTime) : IAgentTaskHandler
 public sealed class TestWorker : IAsyncDisposable
 {
     private readonly CancellationTokenSource stop = new();
+    private int disposed;
 
     private TestWorker(string agentId, AgentWorkerService service, RecordingHandler handler)
     {
@@ -73,15 +74,20 @@ public sealed class TestWorker : IAsyncDisposable
 
     public RecordingHandler Handler { get; }
 
-    public static async Task<TestWorker> StartAsync(IClusterClient client, string agentId, IReadOnlyList<string> capabilities, int maxConcurrent, TimeSpan? workTime = null)
+    public static async Task<TestWorker> StartAsync(
+        IClusterClient client, string agentId, IReadOnlyList<string> capabilities, int maxConcurrent, TimeSpan? workTime = null,
+        Action<AgentWorkerOptions>? configure = null)
     {
         var handler = new RecordingHandler(workTime ?? TimeSpan.FromMilliseconds(10));
-        var options = Options.Create(new AgentWorkerOptions
+        var settings = new AgentWorkerOptions
         {
             AgentId = agentId,
             Registration = new AgentRegistration($"worker {agentId}", "test-worker", "runs test tasks", capabilities, maxConcurrent, new Dictionary<string, string>()),
             HeartbeatInterval = TimeSpan.FromSeconds(1),
-        });
+            MaxRetryDelay = TimeSpan.FromSeconds(1),
+        };
+        configure?.Invoke(settings);
+        var options = Options.Create(settings);
         var service = new AgentWorkerService(client, handler, options, NullLogger<AgentWorkerService>.Instance);
         var worker = new TestWorker(agentId, service, handler);
         await service.StartAsync(worker.stop.Token);
@@ -90,8 +96,14 @@ public sealed class TestWorker : IAsyncDisposable
         return worker;
     }
 
+    /// <summary>Stops the worker as a host would (it disconnects); a second call does nothing.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref disposed, 1) == 1)
+        {
+            return;
+        }
+
         await Service.StopAsync(CancellationToken.None);
         Service.Dispose();
         stop.Dispose();

@@ -1,0 +1,18 @@
+using System.Reflection;
+using Orleans.TestingHost;
+
+namespace NoOrg.Tests.Infrastructure;
+
+/// <summary>
+/// Marks an <see cref="IClientBuilderConfigurator"/> that every test cluster's client adds after NoOrg's own
+/// configuration (after its retry filter): how a test observes the calls its client makes.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, Inherited = false)]
+public sealed class TestClientExtensionAttribute : Attribute
+{
+    public static IReadOnlyList<Type> Configurators { get; } = typeof(TestClientExtensionAttribute).Assembly.GetTypes()
+        .Where(t => t.GetCustomAttribute<TestClientExtensionAttribute>() is not null)
+        .Where(t => typeof(IClientBuilderConfigurator).IsAssignableFrom(t))
+        .OrderBy(t => t.FullName, StringComparer.Ordinal)
+        .ToArray();
+}
