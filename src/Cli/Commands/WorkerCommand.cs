@@ -15,7 +15,7 @@ internal static class WorkerCommand
 {
     public static Command Create()
     {
-        var id = new Option<string>("--id") { Description = "Agent id (stable across restarts)", DefaultValueFactory = _ => $"demo-{Environment.MachineName.ToLowerInvariant()}" };
+        var id = new Option<string>("--id") { Description = "Agent id (stable across restarts)", DefaultValueFactory = _ => $"demo-{Environment.MachineName.ToLowerInvariant()}" }.Ids();
         var name = new Option<string>("--name") { Description = "Agent name", DefaultValueFactory = _ => "Demo worker" };
         var type = new Option<string>("--type") { Description = "Agent type", DefaultValueFactory = _ => "demo" };
         var capabilities = new Option<string[]>("--capability") { Description = "A capability (repeatable); default: echo, uppercase, sleep, fail", AllowMultipleArgumentsPerToken = true };
@@ -36,7 +36,7 @@ internal static class WorkerCommand
             });
             using var host = builder.Build();
             await host.StartAsync(cancellationToken);
-            CliContext.Terminal.MarkupLineInterpolated($"Agent [bold]{parse.GetValue(id)}[/] is taking tasks with capabilities {string.Join(", ", caps)}. Ctrl+C stops it.");
+            CliContext.Terminal.MarkupLineEscaped($"Agent [bold]{parse.GetValue(id)}[/] is taking tasks with capabilities {string.Join(", ", caps)}. Ctrl+C stops it.");
             await host.WaitForShutdownAsync(cancellationToken);
             return CliContext.Ok;
         }));

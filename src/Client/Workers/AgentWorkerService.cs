@@ -4,6 +4,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using NoOrg.Grains;
 using NoOrg.Grains.Agents;
 using NoOrg.Grains.Errors;
 using NoOrg.Grains.Tasks;
@@ -53,10 +54,7 @@ public sealed partial class AgentWorkerService(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (string.IsNullOrWhiteSpace(settings.AgentId))
-        {
-            throw new ValidationException("AgentWorkerOptions.AgentId is required.");
-        }
+        InputText.RequireId("AgentWorkerOptions.AgentId", settings.AgentId);
 
         await RegisterAsync(stoppingToken);
         var self = client.CreateObjectReference<IAgentWorker>(this);
@@ -244,7 +242,7 @@ public sealed partial class AgentWorkerService(
                 }
                 else
                 {
-                    await grain.FailAsync(settings.AgentId, error);
+                    await grain.FailAsync(settings.AgentId, InputText.Storable(error)); // an exception message cannot be refused
                 }
 
                 Reported.Enqueue(taskId);
