@@ -16,8 +16,14 @@ internal static class AgentRules
     /// <summary>Longest capability, of an agent or required by a task.</summary>
     public const int MaxCapabilityLength = 100;
 
-    /// <summary>Most capabilities an agent offers or a task requires: a candidate lookup joins once per capability.</summary>
+    /// <summary>Most capabilities an agent offers.</summary>
     public const int MaxCapabilities = 100;
+
+    /// <summary>
+    /// Most capabilities a task requires or a query asks for: the index's candidate lookup joins once per capability,
+    /// and SQLite joins at most 64 tables (PostgreSQL plans long joins slowly). Task rules and index share it.
+    /// </summary>
+    public const int MaxRequiredCapabilities = 32;
     public const int MaxConcurrentTasksLimit = 1000;
     public const int MaxMetadataEntries = 64;
     public const int MaxMetadataKeyLength = 100;
@@ -62,10 +68,10 @@ internal static class AgentRules
     }
 
     /// <summary>Each trimmed and non-blank, duplicates dropped (first occurrence kept); compared exactly, case included.</summary>
-    public static IReadOnlyList<string> Capabilities(IReadOnlyList<string>? capabilities, string field, bool requireOne)
+    public static IReadOnlyList<string> Capabilities(IReadOnlyList<string>? capabilities, string field, bool requireOne, int max = MaxCapabilities)
     {
         var problems = new List<string>();
-        var result = Capabilities(problems, capabilities, field, requireOne);
+        var result = Capabilities(problems, capabilities, field, requireOne, max);
         return problems.Count == 0 ? result : throw new ValidationException("Invalid capabilities", problems);
     }
 
@@ -91,7 +97,11 @@ internal static class AgentRules
         return value;
     }
 
-    private static List<string> Capabilities(List<string> problems, IReadOnlyList<string>? capabilities, string field, bool requireOne)
+    /// <summary>Capabilities a lookup in the index may ask for (<see cref="MaxRequiredCapabilities"/>).</summary>
+    public static IReadOnlyList<string> Required(IReadOnlyList<string>? capabilities, string field) =>
+        Capabilities(capabilities, field, requireOne: false, MaxRequiredCapabilities);
+
+    private static List<string> Capabilities(List<string> problems, IReadOnlyList<string>? capabilities, string field, bool requireOne, int max = MaxCapabilities)
     {
         var result = new List<string>(capabilities?.Count ?? 0);
         if (capabilities is null || capabilities.Count == 0)
@@ -104,9 +114,9 @@ internal static class AgentRules
             return result;
         }
 
-        if (capabilities.Count > MaxCapabilities)
+        if (capabilities.Count > max)
         {
-            problems.Add($"{field}: at most {MaxCapabilities} capabilities (got {capabilities.Count})");
+            problems.Add($"{field}: at most {max} capabilities (got {capabilities.Count})");
         }
 
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -201,7 +211,7 @@ internal static class AgentRules
         var type = query.Type?.Trim();
         return query with
         {
-            Capabilities = Capabilities(query.Capabilities, "capabilities", requireOne: false),
+            Capabilities = Required(query.Capabilities, "capabilities"),
             Type = string.IsNullOrEmpty(type) ? null : type,
         };
     }

@@ -114,7 +114,7 @@ internal static class TaskSpecRules
     }
 
     /// <summary>
-    /// Required capabilities as the agent index takes them: at most <see cref="AgentRules.MaxCapabilities"/>, each
+    /// Required capabilities as the agent index takes them: at most <see cref="AgentRules.MaxRequiredCapabilities"/>, each
     /// non-blank, at most <see cref="AgentRules.MaxCapabilityLength"/> characters, no control characters. A spec
     /// outside these would be stored but could never be looked up by dispatch.
     /// </summary>
@@ -125,9 +125,9 @@ internal static class TaskSpecRules
             yield break;
         }
 
-        if (capabilities.Count > AgentRules.MaxCapabilities)
+        if (capabilities.Count > AgentRules.MaxRequiredCapabilities)
         {
-            yield return $"requiredCapabilities: at most {AgentRules.MaxCapabilities} (got {capabilities.Count})";
+            yield return $"requiredCapabilities: at most {AgentRules.MaxRequiredCapabilities} (got {capabilities.Count})";
         }
 
         for (var i = 0; i < capabilities.Count; i++)
