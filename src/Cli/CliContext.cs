@@ -21,6 +21,12 @@ internal static class CliContext
     /// </summary>
     public const int BadUsage = 2;
 
+    /// <summary>
+    /// How every command line is parsed. Response files are off: System.CommandLine would replace an <c>@path</c>
+    /// token by the file's words, and <c>--input @path</c> means the file's content as is (<see cref="CliInput.Read(string, string, TextReader)"/>).
+    /// </summary>
+    public static readonly ParserConfiguration Parsing = new() { ResponseFileTokenReplacer = null };
+
     public static readonly Option<bool> Json = new("--json") { Description = "Write machine-readable JSON to standard output", Recursive = true };
     public static readonly Option<bool> Verbose = new("--verbose") { Description = "Show Orleans client logs on standard error", Recursive = true };
 

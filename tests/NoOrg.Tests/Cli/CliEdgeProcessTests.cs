@@ -22,7 +22,7 @@ public sealed class CliEdgeProcessTests
     }
 
     [Fact]
-    public async Task Names_with_escape_sequences_are_shown_escaped_and_input_comes_from_a_file_or_standard_input()
+    public async Task Escape_sequences_in_stored_text_are_shown_escaped_and_input_comes_from_a_file_or_standard_input()
     {
         var data = Directory.CreateTempSubdirectory("noorg-edge-").FullName;
         try
@@ -33,20 +33,34 @@ public sealed class CliEdgeProcessTests
             var input = Path.Combine(data, "input.json");
             await File.WriteAllTextAsync(input, """{"from":"file"}""");
 
-            var fromFile = await RunAsync(silo, ["tasks", "create", "--name", $"{Escape}[2Jboom", "--type", type, "--input", "@" + input, "--json"]);
-            var fromStdin = await RunAsync(silo, ["tasks", "create", "--name", "piped", "--type", type, "--input", "-", "--json"], """{"from":"stdin"}""");
-            var id = JsonDocument.Parse(fromFile.StandardOutput).RootElement.GetProperty("id").GetString()!;
-            Assert.Equal("""{"from":"file"}""", JsonDocument.Parse(fromFile.StandardOutput).RootElement.GetProperty("spec").GetProperty("inputJson").GetString());
-            Assert.Equal("""{"from":"stdin"}""", JsonDocument.Parse(fromStdin.StandardOutput).RootElement.GetProperty("spec").GetProperty("inputJson").GetString());
-            Assert.Equal($"{Escape}[2Jboom", JsonDocument.Parse(fromFile.StandardOutput).RootElement.GetProperty("spec").GetProperty("name").GetString());
+            var refused = await ProcessRunner.RunAsync("noorg.dll", ["tasks", "create", "--name", $"{Escape}[2Jboom", "--type", type], silo.Environment);
+            Assert.Equal(2, refused.ExitCode); // a name may not hold control characters: the cluster's validation says so
+            Assert.Contains("name: ESC (U+001B) at position 0", refused.StandardError, StringComparison.Ordinal);
+            Assert.DoesNotContain(Escape, refused.StandardError, StringComparison.Ordinal);
 
-            var list = await RunAsync(silo, ["tasks", "list", "--type", type]);
+            await RunAsync(silo, ["agents", "register", "edge-agent", "--name", "edge", "--type", "edge", "--capability", type]);
+            var fromFile = await RunAsync(silo, ["tasks", "create", "--name", "from file", "--type", type, "--input", "@" + input, "--max-attempts", "1", "--json"]);
+            var fromStdin = await RunAsync(silo, ["tasks", "create", "--name", "piped", "--type", type + "-other", "--input", "-", "--json"], """{"from":"stdin"}""");
+            var task = JsonDocument.Parse(fromFile.StandardOutput).RootElement;
+            Assert.Equal("""{"from":"file"}""", task.GetProperty("spec").GetProperty("inputJson").GetString());
+            Assert.Equal("""{"from":"stdin"}""", JsonDocument.Parse(fromStdin.StandardOutput).RootElement.GetProperty("spec").GetProperty("inputJson").GetString());
+
+            // Free text may hold an escape sequence (a worker's error); every terminal output shows it escaped.
+            var id = task.GetProperty("id").GetString()!;
+            await Cluster.Eventually.ReturnsAsync(
+                async () => JsonDocument.Parse((await RunAsync(silo, ["tasks", "show", id, "--json"])).StandardOutput).RootElement.GetProperty("state").GetString(),
+                state => state == "assigned", TimeSpan.FromSeconds(30), "the task to be dispatched to edge-agent");
+            await RunAsync(silo, ["tasks", "start", id, "--agent", "edge-agent"]);
+            await RunAsync(silo, ["tasks", "fail", id, "--agent", "edge-agent", "--error", $"{Escape}[2Jboom"]);
             var show = await RunAsync(silo, ["tasks", "show", id]);
-            foreach (var output in new[] { list.StandardOutput, show.StandardOutput })
-            {
-                Assert.DoesNotContain(Escape, output, StringComparison.Ordinal);
-                Assert.Contains("\\u001b[2Jboom", output, StringComparison.Ordinal);
-            }
+            var history = await RunAsync(silo, ["tasks", "history", id]);
+            var json = await RunAsync(silo, ["tasks", "show", id, "--json"]);
+            Assert.DoesNotContain(Escape, show.StandardOutput, StringComparison.Ordinal);
+            Assert.Contains("\\u001b[2Jboom", show.StandardOutput, StringComparison.Ordinal);
+            Assert.DoesNotContain(Escape, history.StandardOutput, StringComparison.Ordinal);
+            Assert.Contains("\\u001b", history.StandardOutput, StringComparison.Ordinal); // the reason column may wrap the rest
+
+            Assert.Equal($"{Escape}[2Jboom", JsonDocument.Parse(json.StandardOutput).RootElement.GetProperty("error").GetString());
 
             await File.WriteAllTextAsync(input, "{not json");
             var invalid = await ProcessRunner.RunAsync("noorg.dll", ["tasks", "create", "--name", "bad", "--type", type, "--input", "@" + input], silo.Environment);

@@ -70,6 +70,27 @@ public sealed class CliEdgeTests
     }
 
     [Fact]
+    public void An_at_path_value_reaches_the_command_as_is()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(file, """{"quoted":"words stay"}""");
+            var create = TasksCommands.Create();
+            var parse = new RootCommand { create }.Parse(["tasks", "create", "--name", "n", "--type", "t", "--input", "@" + file], CliContext.Parsing);
+            var input = create.Subcommands.Single(c => c.Name == "create").Options.OfType<Option<string>>().Single(o => o.Name == "--input");
+
+            Assert.Empty(parse.Errors);
+            Assert.Equal("@" + file, parse.GetValue(input)); // not replaced by the file's words, as a response file would be
+            Assert.Equal("""{"quoted":"words stay"}""", CliInput.Read(parse, input));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public void Read_of_a_missing_file_is_an_input_error()
     {
         var missing = Path.Combine(Path.GetTempPath(), $"noorg-missing-{Guid.NewGuid():N}.json");
@@ -139,6 +160,6 @@ public sealed class CliEdgeTests
     private static IReadOnlyList<string> Parse(string[] arguments)
     {
         var root = new RootCommand { TasksCommands.Create(), AgentsCommands.Create(), SagasCommands.Create() };
-        return [.. root.Parse(arguments).Errors.Select(e => e.Message)];
+        return [.. root.Parse(arguments, CliContext.Parsing).Errors.Select(e => e.Message)];
     }
 }
