@@ -10,11 +10,22 @@ namespace NoOrg.Cli;
 internal static class CliContext
 {
     public const int Ok = 0;
+
+    /// <summary>The operation was tried and failed (refused by the cluster, not reachable, a task that failed).</summary>
     public const int Failed = 1;
     public const int BadConfiguration = 2;
 
-    /// <summary>A command line that does not parse (unknown command or option, missing argument, bad value).</summary>
+    /// <summary>
+    /// What was asked is wrong, whoever noticed: a command line that does not parse (unknown command or option, bad
+    /// value, invalid id), input that cannot be read, or a validation error from the cluster.
+    /// </summary>
     public const int BadUsage = 2;
+
+    /// <summary>
+    /// How every command line is parsed. Response files are off: System.CommandLine would replace an <c>@path</c>
+    /// token by the file's words, and <c>--input @path</c> means the file's content as is (<see cref="CliInput.Read(string, string, TextReader)"/>).
+    /// </summary>
+    public static readonly ParserConfiguration Parsing = new() { ResponseFileTokenReplacer = null };
 
     public static readonly Option<bool> Json = new("--json") { Description = "Write machine-readable JSON to standard output", Recursive = true };
     public static readonly Option<bool> Verbose = new("--verbose") { Description = "Show Orleans client logs on standard error", Recursive = true };
@@ -25,41 +36,43 @@ internal static class CliContext
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
 
-    /// <summary>Runs a command body with one error policy: a message on standard error and a non-zero exit code.</summary>
+    /// <summary>Runs a command body with one error policy: a one-line message on standard error and an exit code (<see cref="Outcome"/>).</summary>
     public static Func<ParseResult, CancellationToken, Task<int>> Run(Func<ParseResult, NoOrgSettings, CancellationToken, Task<int>> body) =>
         async (parse, cancellationToken) =>
         {
-            NoOrgSettings settings;
             try
             {
-                settings = NoOrgSettings.Load(NoOrgConfiguration.Build());
-            }
-            catch (ConfigurationValidationException e)
-            {
-                return Fail(parse, e.Message, BadConfiguration);
-            }
-
-            try
-            {
+                var settings = NoOrgSettings.Load(NoOrgConfiguration.Build());
                 return await body(parse, settings, cancellationToken);
             }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            catch (Exception e)
             {
-                return Fail(parse, "cancelled", Failed);
-            }
-            catch (CliException e)
-            {
-                return Fail(parse, e.Message, Failed);
-            }
-            catch (NoOrg.Storage.StorageException e)
-            {
-                return Fail(parse, e.Message, Failed);
-            }
-            catch (Exception e) when (e is OrleansException or TimeoutException)
-            {
-                return Fail(parse, $"the cluster did not answer: {e.GetType().Name}: {e.Message.Split(Environment.NewLine)[0]}", Failed);
+                var (exitCode, message) = Outcome(e);
+                if (parse.GetValue(Verbose))
+                {
+                    await Console.Error.WriteLineAsync(e.ToString());
+                }
+
+                return Fail(parse, message, exitCode);
             }
         };
+
+    /// <summary>
+    /// The exit code and message for what a command threw: input and validation errors exit 2, failed operations 1,
+    /// and nothing ever ends in a stack trace (--verbose adds it on standard error).
+    /// </summary>
+    public static (int ExitCode, string Message) Outcome(Exception error) => error switch
+    {
+        ConfigurationValidationException e => (BadConfiguration, e.Message),
+        CliInputException e => (BadUsage, e.Message),
+        NoOrg.Grains.Errors.ValidationException e => (BadUsage, $"{e.Code}: {e.Message}"),
+        NoOrg.Grains.Errors.NoOrgException e => (Failed, $"{e.Code}: {e.Message}"),
+        CliException e => (Failed, e.Message),
+        NoOrg.Storage.StorageException e => (Failed, e.Message),
+        OperationCanceledException => (Failed, "cancelled"),
+        OrleansException or TimeoutException => (Failed, $"the cluster did not answer: {error.GetType().Name}: {FirstLine(error.Message)}"),
+        _ => (Failed, $"unexpected {error.GetType().Name}: {FirstLine(error.Message)} (--verbose shows where)"),
+    };
 
     public static int Fail(ParseResult parse, string message, int exitCode)
     {
@@ -68,7 +81,8 @@ internal static class CliContext
             Console.Out.WriteLine(JsonSerializer.Serialize(new { error = message, exitCode }, JsonOptions));
         }
 
-        Console.Error.WriteLine($"noorg: {message}");
+        // Line by line: a configuration error lists one problem a line; anything else in a line is escaped.
+        Console.Error.WriteLine($"noorg: {string.Join(Environment.NewLine, message.Split('\n').Select(l => TerminalText.Escape(l.TrimEnd('\r'))))}");
         return exitCode;
     }
 
@@ -95,17 +109,12 @@ internal static class CliContext
         Run(async (parse, settings, cancellationToken) =>
         {
             await using var connection = await ClusterConnection.OpenAsync(settings, parse.GetValue(Verbose), cancellationToken);
-            try
-            {
-                return await body(parse, connection.Client, cancellationToken);
-            }
-            catch (NoOrg.Grains.Errors.NoOrgException e)
-            {
-                return Fail(parse, $"{e.Code}: {e.Message}", Failed);
-            }
+            return await body(parse, connection.Client, cancellationToken);
         });
 
     public static string ToJson<T>(T value) => JsonSerializer.Serialize(value, JsonOptions);
+
+    private static string FirstLine(string message) => message.Split('\n', 2)[0].TrimEnd('\r');
 }
 
 /// <summary>A failure the user can act on; its message is printed as is.</summary>

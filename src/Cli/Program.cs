@@ -21,7 +21,7 @@ var root = new RootCommand("noorg: operate a NoOrg cluster. Configuration comes 
 };
 root.Options.Add(CliContext.Json);
 root.Options.Add(CliContext.Verbose);
-var parsed = root.Parse(args);
+var parsed = root.Parse(args, CliContext.Parsing);
 if (parsed.Errors.Count > 0)
 {
     // System.CommandLine prints the errors and the help; a usage error exits 2, like a bad configuration.

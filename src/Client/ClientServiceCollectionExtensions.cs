@@ -30,8 +30,9 @@ public static class ClientServiceCollectionExtensions
     }
 
     /// <summary>
-    /// The client side of a NoOrg cluster: identity, timeouts, connection and call retries, and (unless the caller
-    /// provides them, as a test cluster does) how gateways are found.
+    /// The client side of a NoOrg cluster: identity, timeouts, connection and call retries, text that survives the
+    /// wire (<see cref="WellFormedTextFilter"/>), and (unless the caller provides them, as a test cluster does) how
+    /// gateways are found.
     /// </summary>
     public static IClientBuilder UseNoOrg(this IClientBuilder client, NoOrgSettings settings, bool configureGateways = true)
     {
@@ -50,6 +51,7 @@ public static class ClientServiceCollectionExtensions
         client.AddMemoryStreams(NoOrg.Grains.NoOrgStreams.Provider);
         client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(settings.Timeouts.ResponseSeconds));
         client.UseConnectionRetryFilter(new GatewayConnectionRetry(TimeSpan.FromSeconds(settings.Timeouts.ClientConnectSeconds)));
+        client.AddOutgoingGrainCallFilter(new WellFormedTextFilter());
         client.AddOutgoingGrainCallFilter(new TransientErrorRetryFilter(settings.Timeouts.ClientRetryAttempts));
         client.AddOutgoingGrainCallFilter(new NoOrg.Grains.Errors.WrappedErrorFilter()); // inside the retries: they see the NoOrg error
         return client;

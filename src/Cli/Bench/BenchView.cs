@@ -16,7 +16,7 @@ internal static class BenchView
     {
         var terminal = CliContext.Terminal;
         var m = report.Machine;
-        terminal.MarkupLineInterpolated(
+        terminal.MarkupLineEscaped(
             $"[bold]noorg bench[/] {report.Version} on {m.Cores} cores, {m.MemoryBytes / (1024 * 1024)} MiB, {m.Os}; {m.Database} ({m.StorageProvider}), {m.Silos} silo(s); load {m.LoadAverageAtStart} → {m.LoadAverageAtEnd}");
         var table = new Table().AddColumns("operation", "callers", "ops/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors",
             "ops/s ÷ insert", "p99 ÷ insert", "ops/s ÷ ping", "p99 ÷ ping");
@@ -36,7 +36,7 @@ internal static class BenchView
         terminal.Write(table);
         foreach (var failing in report.Operations.SelectMany(o => o.Levels.Where(l => l.FirstError is not null).Select(l => (o.Name, l))))
         {
-            terminal.MarkupLineInterpolated($"[red]{failing.Name} at {failing.l.Concurrency}: {failing.l.Errors} error(s), first: {failing.l.FirstError}[/]");
+            terminal.MarkupLineEscaped($"[red]{failing.Name} at {failing.l.Concurrency}: {failing.l.Errors} error(s), first: {failing.l.FirstError}[/]");
         }
 
         if (report.Writes.Count > 0)
@@ -45,7 +45,7 @@ internal static class BenchView
             foreach (var w in report.Writes)
             {
                 var where = string.Join(", ", w.Breakdown.Select(s => $"{s.Source} {Number(s.PerSample)}"));
-                writes.AddRow(Markup.Escape(w.Operation), Number(w.RowsWrittenPerSample), Number(w.CommitsPerSample), Number(w.Samples), Markup.Escape(where));
+                writes.AddRow(TerminalText.Markup(w.Operation), Number(w.RowsWrittenPerSample), Number(w.CommitsPerSample), Number(w.Samples), TerminalText.Markup(where));
             }
 
             terminal.Write(writes);
@@ -53,14 +53,14 @@ internal static class BenchView
 
         if (report.Scale is { } scale)
         {
-            terminal.MarkupLineInterpolated(
+            terminal.MarkupLineEscaped(
                 $"[bold]Scale[/]: {scale.N} agents registered in {scale.AgentsSeconds} s, {scale.N} tasks created in {scale.TasksSeconds} s, {scale.Errors} error(s)");
             var memory = new Table().AddColumns("silo", "when", "resident MiB", "managed heap MiB", "activations", "Orleans memory MiB");
             foreach (var (when, readings) in new[] { ("before", scale.MemoryBefore), ("after", scale.MemoryAfter) })
             {
                 foreach (var r in readings)
                 {
-                    memory.AddRow(Markup.Escape(r.Silo), when, Mib(r.ResidentBytes), Mib(r.ManagedHeapBytes), Number(r.Activations), Mib(r.OrleansMemoryUsageBytes));
+                    memory.AddRow(TerminalText.Markup(r.Silo), when, Mib(r.ResidentBytes), Mib(r.ManagedHeapBytes), Number(r.Activations), Mib(r.OrleansMemoryUsageBytes));
                 }
             }
 

@@ -9,7 +9,7 @@ namespace NoOrg.Cli.Commands;
 /// <summary><c>noorg agents ...</c>: register, inspect, discover and operate agents.</summary>
 internal static class AgentsCommands
 {
-    private static readonly Argument<string> Id = new("id") { Description = "Agent id" };
+    private static readonly Argument<string> Id = new Argument<string>("id") { Description = "Agent id" }.Ids();
 
     public static Command Create() => new("agents", "Register, find and operate agents")
     {
@@ -53,7 +53,7 @@ internal static class AgentsCommands
     {
         var capabilities = new Option<string[]>("--capability") { Description = "Only agents with every one of these (repeatable)", AllowMultipleArgumentsPerToken = true };
         var type = new Option<string?>("--type") { Description = "Only agents of this type" };
-        var status = new Option<AgentStatus?>("--status") { Description = "Only agents in this status" };
+        var status = new Option<AgentStatus?>("--status") { Description = "Only agents in this status" }.Names<AgentStatus?, AgentStatus>();
         var skip = new Option<int>("--skip") { DefaultValueFactory = _ => 0 };
         var take = new Option<int>("--take") { DefaultValueFactory = _ => 50 };
         var command = new Command("list", "Find agents by capability, type and status") { capabilities, type, status, skip, take };
@@ -66,13 +66,13 @@ internal static class AgentsCommands
                 var table = new Table().AddColumns("Id", "Name", "Type", "Status", "Load", "Capabilities", "Last heartbeat (UTC)");
                 foreach (var a in p.Items)
                 {
-                    table.AddRow(Markup.Escape(a.Id), Markup.Escape(a.Name), Markup.Escape(a.Type), a.Status.ToString(),
-                        $"{a.ActiveTasks}/{a.MaxConcurrentTasks}", Markup.Escape(string.Join(", ", a.Capabilities)),
+                    table.AddRow(TerminalText.Markup(a.Id), TerminalText.Markup(a.Name), TerminalText.Markup(a.Type), a.Status.ToString(),
+                        $"{a.ActiveTasks}/{a.MaxConcurrentTasks}", TerminalText.Markup(string.Join(", ", a.Capabilities)),
                         a.LastHeartbeatAt?.ToString("u", System.Globalization.CultureInfo.InvariantCulture) ?? "-");
                 }
 
                 CliContext.Terminal.Write(table);
-                CliContext.Terminal.MarkupLineInterpolated($"{p.Items.Count} of {p.Total} agent(s)");
+                CliContext.Terminal.MarkupLineEscaped($"{p.Items.Count} of {p.Total} agent(s)");
             });
             return CliContext.Ok;
         }));
@@ -96,7 +96,7 @@ internal static class AgentsCommands
 
                 foreach (var (t, n) in c.ByType)
                 {
-                    table.AddRow($"type {Markup.Escape(t)}", n.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    table.AddRow($"type {TerminalText.Markup(t)}", n.ToString(System.Globalization.CultureInfo.InvariantCulture));
                 }
 
                 CliContext.Terminal.Write(table);
@@ -112,7 +112,7 @@ internal static class AgentsCommands
         command.SetAction(CliContext.Connected(async (parse, client, _) =>
         {
             var all = await client.GetGrain<IAgentRegistryGrain>(0).CapabilitiesAsync();
-            CliContext.Write(parse, all, list => Console.Out.WriteLine(string.Join(Environment.NewLine, list)));
+            CliContext.Write(parse, all, list => Console.Out.WriteLine(string.Join(Environment.NewLine, list.Select(TerminalText.Escape))));
             return CliContext.Ok;
         }));
         return command;
@@ -120,7 +120,7 @@ internal static class AgentsCommands
 
     private static Command SetStatus()
     {
-        var status = new Argument<AgentStatus>("status") { Description = "available, draining, offline or error" };
+        var status = new Argument<AgentStatus>("status") { Description = "available, draining, offline or error" }.Names<AgentStatus, AgentStatus>();
         var reason = new Option<string>("--reason") { Description = "Why", DefaultValueFactory = _ => "set by operator" };
         var command = new Command("status", "Set an agent's status (draining stops new work)") { Id, status, reason };
         command.SetAction(CliContext.Connected(async (parse, client, _) =>
@@ -171,7 +171,7 @@ internal static class AgentsCommands
                 foreach (var e in p.Items)
                 {
                     table.AddRow(e.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture), e.At.ToString("u", System.Globalization.CultureInfo.InvariantCulture),
-                        e.Kind.ToString(), e.Status.ToString(), Markup.Escape(e.TaskId ?? ""), Markup.Escape(e.Detail ?? ""));
+                        e.Kind.ToString(), e.Status.ToString(), TerminalText.Markup(e.TaskId ?? ""), TerminalText.Markup(e.Detail ?? ""));
                 }
 
                 CliContext.Terminal.Write(table);
@@ -183,7 +183,7 @@ internal static class AgentsCommands
 
     private static Command Watch()
     {
-        var id = new Argument<string?>("id") { Description = "Agent id; omit to follow every agent", Arity = ArgumentArity.ZeroOrOne };
+        var id = new Argument<string?>("id") { Description = "Agent id; omit to follow every agent", Arity = ArgumentArity.ZeroOrOne }.Ids();
         var command = new Command("watch", "Follow agent events as they happen (Ctrl+C stops)") { id };
         command.SetAction(CliContext.Connected(async (parse, client, cancellationToken) =>
         {
@@ -191,7 +191,7 @@ internal static class AgentsCommands
             var stream = client.GetStreamProvider(NoOrgStreams.Provider).GetStream<AgentEvent>(streamId);
             var json = parse.GetValue(CliContext.Json);
             var subscription = await stream.SubscribeAsync((e, _) =>
-                Console.Out.WriteLineAsync(json ? System.Text.Json.JsonSerializer.Serialize(e) : $"{e.At:HH:mm:ss.fff} {e.AgentId} {e.Kind} {e.Status} {e.TaskId} {e.Detail}"));
+                Console.Out.WriteLineAsync(json ? System.Text.Json.JsonSerializer.Serialize(e) : TerminalText.Escape($"{e.At:HH:mm:ss.fff} {e.AgentId} {e.Kind} {e.Status} {e.TaskId} {e.Detail}")));
             try
             {
                 await Task.Delay(Timeout.Infinite, cancellationToken);
@@ -217,7 +217,7 @@ internal static class AgentsCommands
             var eq = pair.IndexOf('=', StringComparison.Ordinal);
             if (eq <= 0)
             {
-                throw new CliException($"--meta '{pair}' is not key=value");
+                throw new CliInputException($"--meta '{TerminalText.Escape(pair)}' is not key=value");
             }
 
             result[pair[..eq]] = pair[(eq + 1)..];
@@ -229,13 +229,13 @@ internal static class AgentsCommands
     private static void RenderAgent(AgentSnapshot a)
     {
         var grid = new Grid().AddColumn().AddColumn();
-        grid.AddRow("[bold]Id[/]", Markup.Escape(a.Id));
-        grid.AddRow("Name", Markup.Escape(a.Registration.Name));
-        grid.AddRow("Type", Markup.Escape(a.Registration.Type));
-        grid.AddRow("Status", $"{a.Status}{(a.StatusReason is null ? "" : $" ({Markup.Escape(a.StatusReason)})")}");
-        grid.AddRow("Capabilities", Markup.Escape(string.Join(", ", a.Registration.Capabilities)));
+        grid.AddRow("[bold]Id[/]", TerminalText.Markup(a.Id));
+        grid.AddRow("Name", TerminalText.Markup(a.Registration.Name));
+        grid.AddRow("Type", TerminalText.Markup(a.Registration.Type));
+        grid.AddRow("Status", $"{a.Status}{(a.StatusReason is null ? "" : $" ({TerminalText.Markup(a.StatusReason)})")}");
+        grid.AddRow("Capabilities", TerminalText.Markup(string.Join(", ", a.Registration.Capabilities)));
         grid.AddRow("Load", $"{a.ActiveTaskIds.Count}/{a.Registration.MaxConcurrentTasks}");
-        grid.AddRow("Tasks", Markup.Escape(string.Join(", ", a.ActiveTaskIds)));
+        grid.AddRow("Tasks", TerminalText.Markup(string.Join(", ", a.ActiveTaskIds)));
         grid.AddRow("Last heartbeat", a.LastHeartbeatAt?.ToString("u", System.Globalization.CultureInfo.InvariantCulture) ?? "-");
         CliContext.Terminal.Write(grid);
     }

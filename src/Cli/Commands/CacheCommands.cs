@@ -21,7 +21,7 @@ internal static class CacheCommands
             CliContext.Write(parse, stats, s =>
             {
                 var table = new Table().AddColumns("", "");
-                table.AddRow("cache", Markup.Escape(s.Cache));
+                table.AddRow("cache", TerminalText.Markup(s.Cache));
                 table.AddRow("partitions", Number(s.Partitions));
                 table.AddRow("size / capacity", $"{Number(s.Size)} / {Number(s.Capacity)}");
                 table.AddRow("hits / misses", $"{Number(s.Hits)} / {Number(s.Misses)}");
@@ -55,7 +55,7 @@ internal static class CacheCommands
             var removed = parse.GetValue(key) is { } k ? (await cache.InvalidateAsync(k) ? 1 : 0)
                 : parse.GetValue(prefix) is { } p ? await cache.InvalidatePrefixAsync(p)
                 : await cache.InvalidatePatternAsync(parse.GetValue(pattern)!);
-            CliContext.Write(parse, new { removed }, r => CliContext.Terminal.MarkupLineInterpolated($"{r.removed} entr{(r.removed == 1 ? "y" : "ies")} removed"));
+            CliContext.Write(parse, new { removed }, r => CliContext.Terminal.MarkupLineEscaped($"{r.removed} entr{(r.removed == 1 ? "y" : "ies")} removed"));
             return CliContext.Ok;
         }));
         return command;

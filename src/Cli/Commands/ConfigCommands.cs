@@ -20,7 +20,7 @@ internal static class ConfigCommands
                 var table = new Table().AddColumns("Key", "Value", "");
                 foreach (var row in rows)
                 {
-                    table.AddRow(Markup.Escape(row.Key), Markup.Escape(row.Value), row.IsDefault ? "[grey]default[/]" : "[yellow]set[/]");
+                    table.AddRow(TerminalText.Markup(row.Key), TerminalText.Markup(row.Value), row.IsDefault ? "[grey]default[/]" : "[yellow]set[/]");
                 }
 
                 CliContext.Terminal.Write(table);

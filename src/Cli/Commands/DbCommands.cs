@@ -25,7 +25,7 @@ internal static class DbCommands
             CliContext.Write(parse, view, v =>
             {
                 Render(v.Migrations);
-                CliContext.Terminal.MarkupLineInterpolated(
+                CliContext.Terminal.MarkupLineEscaped(
                     $"{(v.AppliedNow == 0 ? "[green]Database is up to date[/]" : $"[green]Applied {v.AppliedNow} migration(s)[/]")} ({v.Provider}).");
             });
             return CliContext.Ok;
@@ -51,7 +51,7 @@ internal static class DbCommands
         var table = new Table().AddColumns("Migration", "Applied (UTC)", "");
         foreach (var migration in migrations)
         {
-            table.AddRow(Markup.Escape(migration.Id),
+            table.AddRow(TerminalText.Markup(migration.Id),
                 migration.AppliedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture),
                 migration.AppliedNow ? "[green]now[/]" : "");
         }

@@ -8,7 +8,7 @@ namespace NoOrg.Cli.Commands;
 /// <summary><c>noorg health ...</c>: the cluster health report, one agent's health, issues and thresholds.</summary>
 internal static class HealthCommands
 {
-    private static readonly Argument<string> AgentId = new("id") { Description = "Agent id" };
+    private static readonly Argument<string> AgentId = new Argument<string>("id") { Description = "Agent id" }.Ids();
 
     public static Command Create() => new("health", "Agent health: report, per-agent detail, issues, thresholds")
     {
@@ -53,7 +53,7 @@ internal static class HealthCommands
             CliContext.Write(parse, page, p =>
             {
                 CliContext.Terminal.Write(IssueTable(p.Items));
-                CliContext.Terminal.MarkupLineInterpolated($"{p.Items.Count} of {p.Total} issue(s)");
+                CliContext.Terminal.MarkupLineEscaped($"{p.Items.Count} of {p.Total} issue(s)");
             });
             return CliContext.Ok;
         }));
@@ -68,7 +68,7 @@ internal static class HealthCommands
         command.SetAction(CliContext.Connected(async (parse, client, _) =>
         {
             var resolved = await client.GetGrain<IHealthReportGrain>(0).ResolveIssueAsync(parse.GetValue(issue)!, parse.GetValue(note)!, CliContext.Actor);
-            CliContext.Write(parse, resolved, i => CliContext.Terminal.MarkupLineInterpolated($"Resolved {i.Id} ({i.Check} of {i.AgentId}): {i.Note}"));
+            CliContext.Write(parse, resolved, i => CliContext.Terminal.MarkupLineEscaped($"Resolved {i.Id} ({i.Check} of {i.AgentId}): {i.Note}"));
             return CliContext.Ok;
         }));
         return command;
@@ -100,7 +100,7 @@ internal static class HealthCommands
         var t = CliContext.Terminal;
         var counts = $"{report.Counts.GetValueOrDefault(HealthStatus.Healthy)} healthy, {report.Counts.GetValueOrDefault(HealthStatus.Degraded)} degraded, "
             + $"{report.Counts.GetValueOrDefault(HealthStatus.Unhealthy)} unhealthy";
-        t.MarkupLineInterpolated($"[bold]Cluster health[/] at {report.GeneratedAt.ToString("u", CultureInfo.InvariantCulture)}: {counts}");
+        t.MarkupLineEscaped($"[bold]Cluster health[/] at {report.GeneratedAt.ToString("u", CultureInfo.InvariantCulture)}: {counts}");
         foreach (var (title, agents) in new[] { ("Unhealthy", report.Unhealthy), ("Degraded", report.Degraded) })
         {
             if (agents.Count == 0)
@@ -111,7 +111,7 @@ internal static class HealthCommands
             var table = new Table().Title(title).AddColumns("Agent", "Reasons", "Uptime", "Success", "Errors", "p95");
             foreach (var a in agents)
             {
-                table.AddRow(Markup.Escape(a.AgentId), Markup.Escape(string.Join("; ", a.Reasons)), Rate(a.Metrics.Uptime), Rate(a.Metrics.SuccessRate),
+                table.AddRow(TerminalText.Markup(a.AgentId), TerminalText.Markup(string.Join("; ", a.Reasons)), Rate(a.Metrics.Uptime), Rate(a.Metrics.SuccessRate),
                     Rate(a.Metrics.ErrorRate), Seconds(a.Metrics.P95ResponseTime));
             }
 
@@ -125,14 +125,14 @@ internal static class HealthCommands
 
         foreach (var advice in report.Recommendations)
         {
-            t.MarkupLineInterpolated($"[yellow]*[/] {advice}");
+            t.MarkupLineEscaped($"[yellow]*[/] {advice}");
         }
     }
 
     private static void RenderAgent(AgentHealth h)
     {
         var t = CliContext.Terminal;
-        t.MarkupLineInterpolated($"[bold]{h.AgentId}[/]: {h.Status}{(h.Reasons.Count == 0 ? "" : " - " + string.Join("; ", h.Reasons))}");
+        t.MarkupLineEscaped($"[bold]{h.AgentId}[/]: {h.Status}{(h.Reasons.Count == 0 ? "" : " - " + string.Join("; ", h.Reasons))}");
         var m = h.Metrics;
         t.WriteLine($"uptime {Rate(m.Uptime)}, success {Rate(m.SuccessRate)}, errors {Rate(m.ErrorRate)}, median {Seconds(m.MedianResponseTime)}, "
             + $"p95 {Seconds(m.P95ResponseTime)}, {m.Samples} outcome(s), last heartbeat {m.LastHeartbeatAt?.ToString("u", CultureInfo.InvariantCulture) ?? "-"}, "
@@ -145,7 +145,7 @@ internal static class HealthCommands
         var checks = new Table().Title("Checks").AddColumns("Check", "Status", "Detail");
         foreach (var c in h.Checks)
         {
-            checks.AddRow(Markup.Escape(c.Check), c.Status.ToString(), Markup.Escape(c.Detail));
+            checks.AddRow(TerminalText.Markup(c.Check), c.Status.ToString(), TerminalText.Markup(c.Detail));
         }
 
         t.Write(checks);
@@ -154,7 +154,7 @@ internal static class HealthCommands
             + $"uptime >= {Rate(th.MinUptime)}, heartbeat within {th.HeartbeatTimeoutSeconds}s");
         foreach (var change in h.History.Reverse().Take(10))
         {
-            t.MarkupLineInterpolated($"{change.At.ToString("u", CultureInfo.InvariantCulture)} {change.From} -> {change.To} {string.Join("; ", change.Reasons)}");
+            t.MarkupLineEscaped($"{change.At.ToString("u", CultureInfo.InvariantCulture)} {change.From} -> {change.To} {string.Join("; ", change.Reasons)}");
         }
 
         if (h.Issues.Count > 0)
@@ -168,8 +168,8 @@ internal static class HealthCommands
         var table = new Table().AddColumns("Id", "State", "Severity", "Seen", "Opened (UTC)", "Detail");
         foreach (var i in issues)
         {
-            table.AddRow(Markup.Escape(i.Id), i.State.ToString(), i.Severity.ToString(), i.Occurrences.ToString(CultureInfo.InvariantCulture),
-                i.OpenedAt.ToString("u", CultureInfo.InvariantCulture), Markup.Escape(i.Note is null ? i.Detail : $"{i.Detail} (note: {i.Note})"));
+            table.AddRow(TerminalText.Markup(i.Id), i.State.ToString(), i.Severity.ToString(), i.Occurrences.ToString(CultureInfo.InvariantCulture),
+                i.OpenedAt.ToString("u", CultureInfo.InvariantCulture), TerminalText.Markup(i.Note is null ? i.Detail : $"{i.Detail} (note: {i.Note})"));
         }
 
         return table;

@@ -26,7 +26,7 @@ internal static class LimitsCommands
                 var table = new Table().AddColumns("Policy", "Kind", "Permits", "Window", "Tokens/period", "Segments", "Queue", "Queue timeout", "Lease timeout");
                 foreach (var p in all)
                 {
-                    table.AddRow(Markup.Escape(p.Name), p.Kind.ToString(), Number(p.PermitLimit), p.Window.ToString(), Number(p.TokensPerPeriod),
+                    table.AddRow(TerminalText.Markup(p.Name), p.Kind.ToString(), Number(p.PermitLimit), p.Window.ToString(), Number(p.TokensPerPeriod),
                         Number(p.SegmentsPerWindow), Number(p.QueueLimit), p.QueueTimeout.ToString(), p.LeaseTimeout.ToString());
                 }
 
@@ -58,7 +58,7 @@ internal static class LimitsCommands
                 parse.GetValue(tokens), parse.GetValue(segments), parse.GetValue(queue), TimeSpan.FromMilliseconds(parse.GetValue(queueTimeoutMs)),
                 TimeSpan.FromSeconds(parse.GetValue(leaseSeconds)));
             var saved = await client.GetGrain<IRateLimitPolicyGrain>(name).SetAsync(policy);
-            CliContext.Write(parse, saved, p => CliContext.Terminal.MarkupLineInterpolated($"policy [bold]{p.Name}[/] saved: {p.Kind}, {p.PermitLimit} permits"));
+            CliContext.Write(parse, saved, p => CliContext.Terminal.MarkupLineEscaped($"policy [bold]{p.Name}[/] saved: {p.Kind}, {p.PermitLimit} permits"));
             return CliContext.Ok;
         }));
         return command;
@@ -75,7 +75,7 @@ internal static class LimitsCommands
                 throw new CliException($"no policy named '{name}'");
             }
 
-            CliContext.Write(parse, new { removed = name }, r => CliContext.Terminal.MarkupLineInterpolated($"policy [bold]{r.removed}[/] removed"));
+            CliContext.Write(parse, new { removed = name }, r => CliContext.Terminal.MarkupLineEscaped($"policy [bold]{r.removed}[/] removed"));
             return CliContext.Ok;
         }));
         return command;
@@ -91,15 +91,15 @@ internal static class LimitsCommands
             CliContext.Write(parse, status, s =>
             {
                 var table = new Table().AddColumns("", "");
-                table.AddRow("policy", Markup.Escape(s.Policy));
-                table.AddRow("key", Markup.Escape(s.Key));
+                table.AddRow("policy", TerminalText.Markup(s.Policy));
+                table.AddRow("key", TerminalText.Markup(s.Key));
                 table.AddRow("kind", s.Kind.ToString());
                 table.AddRow("available permits", Number(s.AvailablePermits));
                 table.AddRow("queued permits", Number(s.QueuedPermits));
                 table.AddRow("admitted / rejected", $"{Number(s.Admitted)} / {Number(s.Rejected)}");
                 table.AddRow("held leases (expired)", $"{Number(s.HeldLeases)} ({Number(s.ExpiredLeases)})");
                 table.AddRow("active since (UTC)", s.ActivatedAt.ToString("u", CultureInfo.InvariantCulture));
-                table.AddRow("silo", Markup.Escape(s.Silo));
+                table.AddRow("silo", TerminalText.Markup(s.Silo));
                 CliContext.Terminal.Write(table);
             });
             return CliContext.Ok;

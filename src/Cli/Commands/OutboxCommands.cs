@@ -27,7 +27,7 @@ internal static class OutboxCommands
                 var table = new Table().AddColumns("State", "Grains pending", "Messages pending", "Grains with dead letters", "Dead letters");
                 foreach (var r in rows)
                 {
-                    table.AddRow(Markup.Escape(r.StateName), N(r.GrainsWithPending), N(r.PendingMessages), N(r.GrainsWithDeadLetters), N(r.DeadLetters));
+                    table.AddRow(TerminalText.Markup(r.StateName), N(r.GrainsWithPending), N(r.PendingMessages), N(r.GrainsWithDeadLetters), N(r.DeadLetters));
                 }
 
                 CliContext.Terminal.Write(table);
@@ -53,7 +53,7 @@ internal static class OutboxCommands
                 var table = new Table().AddColumns("State", "Key", "Dead letters");
                 foreach (var r in rows)
                 {
-                    table.AddRow(Markup.Escape(r.StateName), Markup.Escape(r.Key), N(r.DeadLetters));
+                    table.AddRow(TerminalText.Markup(r.StateName), TerminalText.Markup(r.Key), N(r.DeadLetters));
                 }
 
                 CliContext.Terminal.Write(table);
@@ -74,8 +74,8 @@ internal static class OutboxCommands
                 var table = new Table().AddColumns("Message", "Type", "Target", "Attempts", "Next attempt (UTC)", "Dead", "Last error");
                 foreach (var e in rows)
                 {
-                    table.AddRow(Markup.Escape(e.MessageId), Markup.Escape(e.Type), Markup.Escape(e.Target), N(e.Attempts),
-                        e.NextAttemptAt?.ToString("u", CultureInfo.InvariantCulture) ?? "-", e.Dead ? "[red]yes[/]" : "no", Markup.Escape(e.LastError ?? ""));
+                    table.AddRow(TerminalText.Markup(e.MessageId), TerminalText.Markup(e.Type), TerminalText.Markup(e.Target), N(e.Attempts),
+                        e.NextAttemptAt?.ToString("u", CultureInfo.InvariantCulture) ?? "-", e.Dead ? "[red]yes[/]" : "no", TerminalText.Markup(e.LastError ?? ""));
                 }
 
                 CliContext.Terminal.Write(table);
@@ -92,7 +92,7 @@ internal static class OutboxCommands
         command.SetAction(CliContext.Connected(async (parse, client, _) =>
         {
             var retried = await Sweeper(client).RetryAsync(parse.GetValue(StateName)!, parse.GetValue(Key)!, parse.GetValue(message));
-            CliContext.Write(parse, new { retried }, r => CliContext.Terminal.MarkupLineInterpolated($"{r.retried} dead letter(s) back to pending"));
+            CliContext.Write(parse, new { retried }, r => CliContext.Terminal.MarkupLineEscaped($"{r.retried} dead letter(s) back to pending"));
             return CliContext.Ok;
         }));
         return command;
@@ -104,7 +104,7 @@ internal static class OutboxCommands
         command.SetAction(CliContext.Connected(async (parse, client, _) =>
         {
             var woken = await Sweeper(client).SweepNowAsync();
-            CliContext.Write(parse, new { woken }, r => CliContext.Terminal.MarkupLineInterpolated($"woke {r.woken} grain(s)"));
+            CliContext.Write(parse, new { woken }, r => CliContext.Terminal.MarkupLineEscaped($"woke {r.woken} grain(s)"));
             return CliContext.Ok;
         }));
         return command;

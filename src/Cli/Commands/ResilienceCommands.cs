@@ -44,13 +44,13 @@ internal static class ResilienceCommands
         {
             if (view.Error is not null)
             {
-                table.AddRow(Markup.Escape(view.Silo), "[red]unreachable[/]", "", "", "", Markup.Escape(view.Error));
+                table.AddRow(TerminalText.Markup(view.Silo), "[red]unreachable[/]", "", "", "", TerminalText.Markup(view.Error));
                 continue;
             }
 
             if (view.Breakers.Count == 0)
             {
-                table.AddRow(Markup.Escape(view.Silo), "[grey]no outbound calls yet[/]", "", "", "", "");
+                table.AddRow(TerminalText.Markup(view.Silo), "[grey]no outbound calls yet[/]", "", "", "", "");
             }
 
             foreach (var b in view.Breakers)
@@ -61,7 +61,7 @@ internal static class ResilienceCommands
                     BreakerState.HalfOpen => "[yellow]half-open[/]",
                     _ => $"[red]{b.State.ToString().ToLowerInvariant()}[/]",
                 };
-                table.AddRow(Markup.Escape(view.Silo), Markup.Escape(b.Destination), b.Kind, state, b.Opened.ToString(CultureInfo.InvariantCulture),
+                table.AddRow(TerminalText.Markup(view.Silo), TerminalText.Markup(b.Destination), b.Kind, state, b.Opened.ToString(CultureInfo.InvariantCulture),
                     b.LastChangedAt?.ToString("u", CultureInfo.InvariantCulture) ?? "-");
             }
         }

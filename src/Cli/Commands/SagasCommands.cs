@@ -11,7 +11,7 @@ namespace NoOrg.Cli.Commands;
 /// <summary><c>noorg sagas ...</c>: start, follow and operate sagas.</summary>
 internal static class SagasCommands
 {
-    private static readonly Argument<string> Id = new("id") { Description = "Saga id" };
+    private static readonly Argument<string> Id = new Argument<string>("id") { Description = "Saga id" }.Ids();
     private static readonly Option<string> Reason = new("--reason") { Description = "Why (recorded in the log)", DefaultValueFactory = _ => "by operator" };
 
     public static Command Create() => new("sagas", "Start, follow and operate sagas")
@@ -24,13 +24,13 @@ internal static class SagasCommands
     private static Command Start()
     {
         var definition = new Argument<string>("definition") { Description = "Name of a registered saga definition (see 'noorg sagas definitions')" };
-        var input = new Option<string>("--input") { Description = "Input as JSON", DefaultValueFactory = _ => "{}" };
-        var id = new Option<string?>("--id") { Description = "Saga id (default: a new one); the same id and input return the existing saga" };
+        var input = new Option<string>("--input") { Description = "Input as JSON", DefaultValueFactory = _ => "{}" }.FileOrStdin();
+        var id = new Option<string?>("--id") { Description = "Saga id (default: a new one); the same id and input return the existing saga" }.Ids();
         var wait = new Option<bool>("--wait") { Description = "Wait until the saga ends (or needs an operator) and show it with its log" };
         var command = new Command("start", "Start a saga") { definition, input, id, wait };
         command.SetAction(CliContext.Connected(async (parse, client, cancellationToken) =>
         {
-            var saga = await client.StartSagaAsync(parse.GetValue(definition)!, parse.GetValue(input)!, parse.GetValue(id));
+            var saga = await client.StartSagaAsync(parse.GetValue(definition)!, CliInput.Read(parse, input), parse.GetValue(id));
             if (!parse.GetValue(wait))
             {
                 CliContext.Write(parse, saga, RenderSaga);
@@ -75,8 +75,8 @@ internal static class SagasCommands
             foreach (var e in v.log)
             {
                 table.AddRow(e.Sequence.ToString(CultureInfo.InvariantCulture), e.At.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture),
-                    e.Action.ToString(), Markup.Escape(e.StepId ?? ""), e.Attempt == 0 ? "" : e.Attempt.ToString(CultureInfo.InvariantCulture),
-                    Markup.Escape(e.Detail ?? ""));
+                    e.Action.ToString(), TerminalText.Markup(e.StepId ?? ""), e.Attempt == 0 ? "" : e.Attempt.ToString(CultureInfo.InvariantCulture),
+                    TerminalText.Markup(e.Detail ?? ""));
             }
 
             CliContext.Terminal.Write(table);
@@ -86,7 +86,7 @@ internal static class SagasCommands
 
     private static Command List()
     {
-        var status = new Option<SagaStatus?>("--status") { Description = "Only sagas in this status" };
+        var status = new Option<SagaStatus?>("--status") { Description = "Only sagas in this status" }.Names<SagaStatus?, SagaStatus>();
         var definition = new Option<string?>("--definition") { Description = "Only sagas of this definition" };
         var skip = new Option<int>("--skip") { DefaultValueFactory = _ => 0 };
         var take = new Option<int>("--take") { DefaultValueFactory = _ => 50 };
@@ -100,12 +100,12 @@ internal static class SagasCommands
                 var table = new Table().AddColumns("Id", "Definition", "Status", "Failed step", "Created (UTC)", "Finished (UTC)");
                 foreach (var s in p.Items)
                 {
-                    table.AddRow(Markup.Escape(s.Id), Markup.Escape(s.Definition), s.Status.ToString(), Markup.Escape(s.FailedStep ?? "-"),
+                    table.AddRow(TerminalText.Markup(s.Id), TerminalText.Markup(s.Definition), s.Status.ToString(), TerminalText.Markup(s.FailedStep ?? "-"),
                         s.CreatedAt.ToString("u", CultureInfo.InvariantCulture), s.FinishedAt?.ToString("u", CultureInfo.InvariantCulture) ?? "-");
                 }
 
                 CliContext.Terminal.Write(table);
-                CliContext.Terminal.MarkupLineInterpolated($"{p.Items.Count} of {p.Total} saga(s)");
+                CliContext.Terminal.MarkupLineEscaped($"{p.Items.Count} of {p.Total} saga(s)");
             });
             return CliContext.Ok;
         }));
@@ -129,7 +129,7 @@ internal static class SagasCommands
 
                 foreach (var (k, v) in s.ByDefinition.Select(p => (p.Key, p.Value)))
                 {
-                    table.AddRow($"definition {Markup.Escape(k)}", v.ToString(CultureInfo.InvariantCulture));
+                    table.AddRow($"definition {TerminalText.Markup(k)}", v.ToString(CultureInfo.InvariantCulture));
                 }
 
                 table.AddRow("duration median", s.MedianDuration?.ToString() ?? "-");
@@ -143,14 +143,14 @@ internal static class SagasCommands
 
     private static Command Watch()
     {
-        var id = new Argument<string?>("id") { Description = "Saga id; omit to follow every saga", Arity = ArgumentArity.ZeroOrOne };
+        var id = new Argument<string?>("id") { Description = "Saga id; omit to follow every saga", Arity = ArgumentArity.ZeroOrOne }.Ids();
         var command = new Command("watch", "Follow saga log entries as they happen (Ctrl+C stops)") { id };
         command.SetAction(CliContext.Connected(async (parse, client, cancellationToken) =>
         {
             var streamId = parse.GetValue(id) is { } one ? NoOrgStreams.SagaStream(one) : NoOrgStreams.AllSagasStream;
             var json = parse.GetValue(CliContext.Json);
             var subscription = await client.GetStreamProvider(NoOrgStreams.Provider).GetStream<SagaLogEntry>(streamId).SubscribeAsync((e, _) =>
-                Console.Out.WriteLineAsync(json ? CliContext.ToJson(e).ReplaceLineEndings("") : Describe(e)));
+                Console.Out.WriteLineAsync(json ? CliContext.ToJson(e).ReplaceLineEndings("") : TerminalText.Escape(Describe(e))));
             try
             {
                 await Task.Delay(Timeout.Infinite, cancellationToken);
@@ -203,8 +203,8 @@ internal static class SagasCommands
                 {
                     foreach (var s in d.Steps)
                     {
-                        table.AddRow(Markup.Escape(d.Name), s.Group.ToString(CultureInfo.InvariantCulture), Markup.Escape(s.Id), Markup.Escape(s.Kind),
-                            Markup.Escape(s.CompensationKind ?? "-"), s.Timeout.ToString(), s.MaxAttempts.ToString(CultureInfo.InvariantCulture), s.Backoff.ToString());
+                        table.AddRow(TerminalText.Markup(d.Name), s.Group.ToString(CultureInfo.InvariantCulture), TerminalText.Markup(s.Id), TerminalText.Markup(s.Kind),
+                            TerminalText.Markup(s.CompensationKind ?? "-"), s.Timeout.ToString(), s.MaxAttempts.ToString(CultureInfo.InvariantCulture), s.Backoff.ToString());
                     }
                 }
 
@@ -221,24 +221,24 @@ internal static class SagasCommands
     private static void RenderSaga(SagaSnapshot s)
     {
         var grid = new Grid().AddColumn().AddColumn();
-        grid.AddRow("[bold]Id[/]", Markup.Escape(s.Id));
-        grid.AddRow("Definition", Markup.Escape(s.Definition));
+        grid.AddRow("[bold]Id[/]", TerminalText.Markup(s.Id));
+        grid.AddRow("Definition", TerminalText.Markup(s.Definition));
         grid.AddRow("Status", s.Status.ToString());
-        grid.AddRow("Input", Markup.Escape(s.InputJson));
+        grid.AddRow("Input", TerminalText.Markup(s.InputJson));
         if (s.FailedStep is { } failed)
         {
-            grid.AddRow("Failed step", Markup.Escape(failed));
+            grid.AddRow("Failed step", TerminalText.Markup(failed));
         }
 
         if (s.Error is { } error)
         {
-            grid.AddRow("Error", Markup.Escape(error));
+            grid.AddRow("Error", TerminalText.Markup(error));
         }
 
         foreach (var step in s.Steps)
         {
-            grid.AddRow($"step {Markup.Escape(step.StepId)}",
-                Markup.Escape($"{step.Phase} (attempt {step.Attempt}{(step.CompensationAttempt > 0 ? $", compensation attempt {step.CompensationAttempt}" : "")}){(step.OutputJson is null ? "" : " " + step.OutputJson)}"));
+            grid.AddRow($"step {TerminalText.Markup(step.StepId)}",
+                TerminalText.Markup($"{step.Phase} (attempt {step.Attempt}{(step.CompensationAttempt > 0 ? $", compensation attempt {step.CompensationAttempt}" : "")}){(step.OutputJson is null ? "" : " " + step.OutputJson)}"));
         }
 
         CliContext.Terminal.Write(grid);

@@ -41,12 +41,12 @@ internal static class StatusCommand
     private static void Render(StatusView view)
     {
         var terminal = CliContext.Terminal;
-        terminal.MarkupLineInterpolated($"Cluster [bold]{view.ClusterId}[/] (service {view.ServiceId}): [green]{view.ActiveSilos}[/] active silo(s)");
+        terminal.MarkupLineEscaped($"Cluster [bold]{view.ClusterId}[/] (service {view.ServiceId}): [green]{view.ActiveSilos}[/] active silo(s)");
         var table = new Table().AddColumns("Silo", "Address", "Host", "Status", "Started (UTC)", "Uptime");
         foreach (var silo in view.Silos)
         {
             table.AddRow(
-                Markup.Escape(silo.Name), Markup.Escape(silo.Address), Markup.Escape(silo.Host),
+                TerminalText.Markup(silo.Name), TerminalText.Markup(silo.Address), TerminalText.Markup(silo.Host),
                 silo.Status == nameof(SiloStatus.Active) ? $"[green]{silo.Status}[/]" : $"[grey]{silo.Status}[/]",
                 silo.StartedAt.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture),
                 silo.Uptime is { } uptime ? FormatUptime(uptime) : "-");
@@ -55,7 +55,7 @@ internal static class StatusCommand
         terminal.Write(table);
         if (view.FirstStartedAt is { } first)
         {
-            terminal.MarkupLineInterpolated($"First started {first:yyyy-MM-dd HH:mm:ss} UTC; {view.SiloStarts} silo start(s) recorded since.");
+            terminal.MarkupLineEscaped($"First started {first:yyyy-MM-dd HH:mm:ss} UTC; {view.SiloStarts} silo start(s) recorded since.");
         }
     }
 

@@ -11,10 +11,10 @@ namespace NoOrg.Cli.Commands;
 /// <summary><c>noorg tasks ...</c>: every task operation, from create to clean-up.</summary>
 internal static class TasksCommands
 {
-    private static readonly Argument<string> Id = new("id") { Description = "Task id" };
-    private static readonly Argument<string> AgentArgument = new("agent") { Description = "Agent id" };
+    private static readonly Argument<string> Id = new Argument<string>("id") { Description = "Task id" }.Ids();
+    private static readonly Argument<string> AgentArgument = new Argument<string>("agent") { Description = "Agent id" }.Ids();
     private static readonly Option<string> Reason = new("--reason") { Description = "Why (recorded in the history)", DefaultValueFactory = _ => "by operator" };
-    private static readonly Option<string> AgentOption = new("--agent") { Description = "The agent holding the task", Required = true };
+    private static readonly Option<string> AgentOption = new Option<string>("--agent") { Description = "The agent holding the task", Required = true }.Ids();
 
     public static Command Create() => new("tasks", "Create, follow and operate tasks")
     {
@@ -29,11 +29,11 @@ internal static class TasksCommands
         var name = new Option<string>("--name") { Description = "Task name", Required = true };
         var type = new Option<string>("--type") { Description = "Task type (the demo worker knows echo, uppercase, sleep, fail)", Required = true };
         var description = new Option<string>("--description") { DefaultValueFactory = _ => "" };
-        var input = new Option<string>("--input") { Description = "Input as JSON", DefaultValueFactory = _ => "null" };
-        var priority = new Option<TaskPriority>("--priority") { DefaultValueFactory = _ => TaskPriority.Medium };
+        var input = new Option<string>("--input") { Description = "Input as JSON", DefaultValueFactory = _ => "null" }.FileOrStdin();
+        var priority = new Option<TaskPriority>("--priority") { DefaultValueFactory = _ => TaskPriority.Medium }.Names<TaskPriority, TaskPriority>();
         var capabilities = new Option<string[]>("--capability") { Description = "Required capability (repeatable); default: the task type", AllowMultipleArgumentsPerToken = true };
-        var dependsOn = new Option<string[]>("--depends-on") { Description = "Task id this one waits for (repeatable)", AllowMultipleArgumentsPerToken = true };
-        var parent = new Option<string?>("--parent") { Description = "Parent task id" };
+        var dependsOn = new Option<string[]>("--depends-on") { Description = "Task id this one waits for (repeatable)", AllowMultipleArgumentsPerToken = true }.Ids();
+        var parent = new Option<string?>("--parent") { Description = "Parent task id" }.Ids();
         var timeout = new Option<int?>("--timeout-seconds") { Description = "Fail the attempt if running longer" };
         var attempts = new Option<int>("--max-attempts") { DefaultValueFactory = _ => 3 };
         var backoff = new Option<int?>("--backoff-seconds") { Description = "First retry delay (doubles each attempt)" };
@@ -45,7 +45,7 @@ internal static class TasksCommands
         command.SetAction(CliContext.Connected(async (parse, client, cancellationToken) =>
         {
             var typeName = parse.GetValue(type)!;
-            var spec = new TaskSpec(parse.GetValue(name)!, typeName, parse.GetValue(description)!, parse.GetValue(input)!, parse.GetValue(priority),
+            var spec = new TaskSpec(parse.GetValue(name)!, typeName, parse.GetValue(description)!, CliInput.Read(parse, input), parse.GetValue(priority),
                 parse.GetValue(capabilities) is { Length: > 0 } caps ? caps : [typeName], parse.GetValue(dependsOn) ?? [], parse.GetValue(parent),
                 parse.GetValue(timeout) is { } t ? TimeSpan.FromSeconds(t) : null, parse.GetValue(attempts),
                 parse.GetValue(backoff) is { } b ? TimeSpan.FromSeconds(b) : null, parse.GetValue(deadline), parse.GetValue(key),
@@ -79,10 +79,10 @@ internal static class TasksCommands
 
     private static Command Complete()
     {
-        var result = new Option<string>("--result") { Description = "Result as JSON", DefaultValueFactory = _ => "null" };
+        var result = new Option<string>("--result") { Description = "Result as JSON", DefaultValueFactory = _ => "null" }.FileOrStdin();
         var ms = new Option<int?>("--processing-ms") { Description = "Processing time in milliseconds" };
         return Simple("complete", "Complete a running task (as its agent)", (parse, client) =>
-            Task(client, parse).CompleteAsync(parse.GetValue(AgentOption)!, parse.GetValue(result)!,
+            Task(client, parse).CompleteAsync(parse.GetValue(AgentOption)!, CliInput.Read(parse, result),
                 parse.GetValue(ms) is { } m ? TimeSpan.FromMilliseconds(m) : null), AgentOption, result, ms);
     }
 
@@ -110,9 +110,9 @@ internal static class TasksCommands
                 foreach (var e in p.Items)
                 {
                     table.AddRow(e.Sequence.ToString(CultureInfo.InvariantCulture), e.At.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture),
-                        e.Action.ToString(), e.From.ToString(), e.To.ToString(), Markup.Escape(e.Actor),
-                        Markup.Escape(e.FromAgent is null && e.ToAgent is null ? "" : $"{e.FromAgent ?? "-"} -> {e.ToAgent ?? "-"}"),
-                        Markup.Escape(e.Reason ?? ""));
+                        e.Action.ToString(), e.From.ToString(), e.To.ToString(), TerminalText.Markup(e.Actor),
+                        TerminalText.Markup(e.FromAgent is null && e.ToAgent is null ? "" : $"{e.FromAgent ?? "-"} -> {e.ToAgent ?? "-"}"),
+                        TerminalText.Markup(e.Reason ?? ""));
                 }
 
                 CliContext.Terminal.Write(table);
@@ -124,10 +124,10 @@ internal static class TasksCommands
 
     private static Command List()
     {
-        var states = new Option<TaskState[]>("--state") { Description = "Only these states (repeatable)", AllowMultipleArgumentsPerToken = true };
+        var states = new Option<TaskState[]>("--state") { Description = "Only these states (repeatable)", AllowMultipleArgumentsPerToken = true }.Names<TaskState[], TaskState>();
         var types = new Option<string[]>("--type") { Description = "Only these types (repeatable)", AllowMultipleArgumentsPerToken = true };
-        var priorities = new Option<TaskPriority[]>("--priority") { Description = "Only these priorities (repeatable)", AllowMultipleArgumentsPerToken = true };
-        var assignee = new Option<string?>("--assigned-to") { Description = "Only tasks held by this agent" };
+        var priorities = new Option<TaskPriority[]>("--priority") { Description = "Only these priorities (repeatable)", AllowMultipleArgumentsPerToken = true }.Names<TaskPriority[], TaskPriority>();
+        var assignee = new Option<string?>("--assigned-to") { Description = "Only tasks held by this agent" }.Ids();
         var createdAfter = new Option<DateTimeOffset?>("--created-after");
         var createdBefore = new Option<DateTimeOffset?>("--created-before");
         var updatedAfter = new Option<DateTimeOffset?>("--updated-after");
@@ -149,12 +149,12 @@ internal static class TasksCommands
                 var table = new Table().AddColumns("Id", "Name", "Type", "State", "Priority", "Agent", "Attempt", "Created (UTC)");
                 foreach (var t in p.Items)
                 {
-                    table.AddRow(Markup.Escape(t.Id), Markup.Escape(t.Name), Markup.Escape(t.Type), t.State.ToString(), t.Priority.ToString(),
-                        Markup.Escape(t.AssignedTo ?? "-"), t.Attempt.ToString(CultureInfo.InvariantCulture), t.CreatedAt.ToString("u", CultureInfo.InvariantCulture));
+                    table.AddRow(TerminalText.Markup(t.Id), TerminalText.Markup(t.Name), TerminalText.Markup(t.Type), t.State.ToString(), t.Priority.ToString(),
+                        TerminalText.Markup(t.AssignedTo ?? "-"), t.Attempt.ToString(CultureInfo.InvariantCulture), t.CreatedAt.ToString("u", CultureInfo.InvariantCulture));
                 }
 
                 CliContext.Terminal.Write(table);
-                CliContext.Terminal.MarkupLineInterpolated($"{p.Items.Count} of {p.Total} task(s)");
+                CliContext.Terminal.MarkupLineEscaped($"{p.Items.Count} of {p.Total} task(s)");
             });
             return CliContext.Ok;
         }));
@@ -164,8 +164,8 @@ internal static class TasksCommands
     private static Command Estimate()
     {
         var type = new Argument<string>("type") { Description = "Task type" };
-        var agent = new Option<string?>("--agent") { Description = "Only this agent's history" };
-        var priority = new Option<TaskPriority>("--priority") { Description = "Priority for the prior when there is no history", DefaultValueFactory = _ => TaskPriority.Medium };
+        var agent = new Option<string?>("--agent") { Description = "Only this agent's history" }.Ids();
+        var priority = new Option<TaskPriority>("--priority") { Description = "Priority for the prior when there is no history", DefaultValueFactory = _ => TaskPriority.Medium }.Names<TaskPriority, TaskPriority>();
         var command = new Command("estimate", "Expected duration of a task type, from completed history") { type, agent, priority };
         command.SetAction(CliContext.Connected(async (parse, client, _) =>
         {
@@ -174,7 +174,7 @@ internal static class TasksCommands
             {
                 var scope = e.AgentId is null ? e.Type : $"{e.Type} on {e.AgentId}";
                 var basis = e.FromPrior ? "prior: no completed history" : $"{e.SampleCount} sample(s)";
-                CliContext.Terminal.MarkupLineInterpolated($"{scope}: median {e.Median.TotalSeconds:F1}s, p90 {e.P90.TotalSeconds:F1}s ({basis})");
+                CliContext.Terminal.MarkupLineEscaped($"{scope}: median {e.Median.TotalSeconds:F1}s, p90 {e.P90.TotalSeconds:F1}s ({basis})");
             });
             return CliContext.Ok;
         }));
@@ -203,7 +203,7 @@ internal static class TasksCommands
 
                 foreach (var (k, v) in s.ByType.Select(p => (p.Key, p.Value)))
                 {
-                    table.AddRow($"type {Markup.Escape(k)}", v.ToString(CultureInfo.InvariantCulture));
+                    table.AddRow($"type {TerminalText.Markup(k)}", v.ToString(CultureInfo.InvariantCulture));
                 }
 
                 table.AddRow("processing median", s.MedianProcessingTime?.ToString() ?? "-");
@@ -224,7 +224,7 @@ internal static class TasksCommands
         command.SetAction(CliContext.Connected(async (parse, client, _) =>
         {
             var removed = await client.GetGrain<ITaskQueryGrain>(0).CleanupAsync(parse.GetValue(days) is { } d ? TimeSpan.FromDays(d) : null);
-            CliContext.Write(parse, new { removed }, r => CliContext.Terminal.MarkupLineInterpolated($"Removed {r.removed} task(s)."));
+            CliContext.Write(parse, new { removed }, r => CliContext.Terminal.MarkupLineEscaped($"Removed {r.removed} task(s)."));
             return CliContext.Ok;
         }));
         return command;
@@ -232,14 +232,14 @@ internal static class TasksCommands
 
     private static Command Watch()
     {
-        var id = new Argument<string?>("id") { Description = "Task id; omit to follow every task", Arity = ArgumentArity.ZeroOrOne };
+        var id = new Argument<string?>("id") { Description = "Task id; omit to follow every task", Arity = ArgumentArity.ZeroOrOne }.Ids();
         var command = new Command("watch", "Follow task events as they happen (Ctrl+C stops)") { id };
         command.SetAction(CliContext.Connected(async (parse, client, cancellationToken) =>
         {
             var streamId = parse.GetValue(id) is { } one ? NoOrgStreams.TaskStream(one) : NoOrgStreams.AllTasksStream;
             var json = parse.GetValue(CliContext.Json);
             var subscription = await client.GetStreamProvider(NoOrgStreams.Provider).GetStream<TaskEvent>(streamId).SubscribeAsync((e, _) =>
-                Console.Out.WriteLineAsync(json ? System.Text.Json.JsonSerializer.Serialize(e) : Describe(e)));
+                Console.Out.WriteLineAsync(json ? System.Text.Json.JsonSerializer.Serialize(e) : TerminalText.Escape(Describe(e))));
             try
             {
                 await System.Threading.Tasks.Task.Delay(Timeout.Infinite, cancellationToken);
@@ -321,31 +321,31 @@ internal static class TasksCommands
     private static void RenderTask(TaskSnapshot t)
     {
         var grid = new Grid().AddColumn().AddColumn();
-        grid.AddRow("[bold]Id[/]", Markup.Escape(t.Id));
-        grid.AddRow("Name", Markup.Escape(t.Spec.Name));
-        grid.AddRow("Type", Markup.Escape(t.Spec.Type));
+        grid.AddRow("[bold]Id[/]", TerminalText.Markup(t.Id));
+        grid.AddRow("Name", TerminalText.Markup(t.Spec.Name));
+        grid.AddRow("Type", TerminalText.Markup(t.Spec.Type));
         grid.AddRow("State", t.State.ToString());
         grid.AddRow("Priority", t.Spec.Priority.ToString());
-        grid.AddRow("Agent", Markup.Escape(t.AssignedTo ?? "-"));
+        grid.AddRow("Agent", TerminalText.Markup(t.AssignedTo ?? "-"));
         grid.AddRow("Attempt", $"{t.Attempt}/{t.Spec.MaxAttempts}");
         if (t.WaitingOn.Count > 0)
         {
-            grid.AddRow("Waiting on", Markup.Escape(string.Join(", ", t.WaitingOn)));
+            grid.AddRow("Waiting on", TerminalText.Markup(string.Join(", ", t.WaitingOn)));
         }
 
         if (t.UnassignableReason is { } why)
         {
-            grid.AddRow("Unassignable", Markup.Escape(why));
+            grid.AddRow("Unassignable", TerminalText.Markup(why));
         }
 
         if (t.ResultJson is { } result)
         {
-            grid.AddRow("Result", Markup.Escape(result));
+            grid.AddRow("Result", TerminalText.Markup(result));
         }
 
         if (t.Error is { } error)
         {
-            grid.AddRow("Error", Markup.Escape(error));
+            grid.AddRow("Error", TerminalText.Markup(error));
         }
 
         CliContext.Terminal.Write(grid);

@@ -30,8 +30,8 @@ internal static class WebhooksCommands
                 parse.GetValue(url)!, parse.GetValue(events)!, parse.GetValue(description), parse.GetValue(secret));
             CliContext.Write(parse, created, c =>
             {
-                CliContext.Terminal.MarkupLineInterpolated($"[green]added[/] {c.Subscription.Id} -> {c.Subscription.Url} ({string.Join(", ", c.Subscription.Events)})");
-                CliContext.Terminal.MarkupLineInterpolated($"secret (shown once; verify the NoOrg-Signature header with it): {c.Secret}");
+                CliContext.Terminal.MarkupLineEscaped($"[green]added[/] {c.Subscription.Id} -> {c.Subscription.Url} ({string.Join(", ", c.Subscription.Events)})");
+                CliContext.Terminal.MarkupLineEscaped($"secret (shown once; verify the NoOrg-Signature header with it): {c.Secret}");
             });
             return CliContext.Ok;
         }));
@@ -49,8 +49,8 @@ internal static class WebhooksCommands
                 var table = new Table().AddColumns("Id", "Url", "Events", "Description", "Created (UTC)");
                 foreach (var s in list)
                 {
-                    table.AddRow(Markup.Escape(s.Id), Markup.Escape(s.Url), Markup.Escape(string.Join(", ", s.Events)),
-                        Markup.Escape(s.Description ?? ""), s.CreatedAt.ToString("u", CultureInfo.InvariantCulture));
+                    table.AddRow(TerminalText.Markup(s.Id), TerminalText.Markup(s.Url), TerminalText.Markup(string.Join(", ", s.Events)),
+                        TerminalText.Markup(s.Description ?? ""), s.CreatedAt.ToString("u", CultureInfo.InvariantCulture));
                 }
 
                 CliContext.Terminal.Write(table);
@@ -72,7 +72,7 @@ internal static class WebhooksCommands
                 throw new CliException($"no webhook subscription '{parse.GetValue(id)}'");
             }
 
-            CliContext.Write(parse, new { id = parse.GetValue(id), removed }, r => CliContext.Terminal.MarkupLineInterpolated($"removed {r.id}"));
+            CliContext.Write(parse, new { id = parse.GetValue(id), removed }, r => CliContext.Terminal.MarkupLineEscaped($"removed {r.id}"));
             return CliContext.Ok;
         }));
         return command;

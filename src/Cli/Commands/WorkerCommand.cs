@@ -16,7 +16,7 @@ internal static class WorkerCommand
 {
     public static Command Create()
     {
-        var id = new Option<string>("--id") { Description = "Agent id (stable across restarts)", DefaultValueFactory = _ => $"demo-{Environment.MachineName.ToLowerInvariant()}" };
+        var id = new Option<string>("--id") { Description = "Agent id (stable across restarts)", DefaultValueFactory = _ => $"demo-{Environment.MachineName.ToLowerInvariant()}" }.Ids();
         var name = new Option<string>("--name") { Description = "Agent name", DefaultValueFactory = _ => "Demo worker" };
         var type = new Option<string>("--type") { Description = "Agent type", DefaultValueFactory = _ => "demo" };
         var capabilities = new Option<string[]>("--capability") { Description = "A capability (repeatable); default: echo, uppercase, sleep, fail", AllowMultipleArgumentsPerToken = true };
@@ -37,7 +37,7 @@ internal static class WorkerCommand
             });
             using var host = builder.Build();
             await host.StartAsync(cancellationToken);
-            CliContext.Terminal.MarkupLineInterpolated($"Agent [bold]{parse.GetValue(id)}[/] is taking tasks with capabilities {string.Join(", ", caps)}. Ctrl+C stops it.");
+            CliContext.Terminal.MarkupLineEscaped($"Agent [bold]{parse.GetValue(id)}[/] is taking tasks with capabilities {string.Join(", ", caps)}. Ctrl+C stops it.");
             using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
             var watching = WatchHealthAsync(host.Services.GetRequiredService<HealthCheckService>(), stopping.Token);
             await host.WaitForShutdownAsync(cancellationToken);
@@ -63,7 +63,7 @@ internal static class WorkerCommand
                 if (now != last)
                 {
                     var color = entry.Status switch { HealthStatus.Healthy => "green", HealthStatus.Degraded => "yellow", _ => "red" };
-                    CliContext.Terminal.MarkupLineInterpolated($"[{color}]Worker health {entry.Status}[/]: {entry.Description}");
+                    CliContext.Terminal.MarkupLineEscaped($"[{color}]Worker health {entry.Status}[/]: {entry.Description}");
                     last = now;
                 }
             }

@@ -13,7 +13,7 @@ public static class SagaClientExtensions
     public static Task<SagaSnapshot> StartSagaAsync(this IGrainFactory grains, string definition, string inputJson, string? sagaId = null)
     {
         ArgumentNullException.ThrowIfNull(grains);
-        return grains.GetGrain<ISagaGrain>(sagaId ?? NewSagaId()).StartAsync(definition, inputJson);
+        return grains.GetGrain<ISagaGrain>(InputText.RequireId("sagaId", sagaId ?? NewSagaId())).StartAsync(definition, inputJson);
     }
 
     /// <summary>
@@ -23,7 +23,7 @@ public static class SagaClientExtensions
     public static async Task<SagaSnapshot> WaitForSagaAsync(this IClusterClient client, string sagaId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(client);
-        var saga = client.GetGrain<ISagaGrain>(sagaId);
+        var saga = client.GetGrain<ISagaGrain>(InputText.RequireId("sagaId", sagaId));
         using var changed = new SemaphoreSlim(0);
         var subscription = await client.GetStreamProvider(NoOrgStreams.Provider).GetStream<SagaLogEntry>(NoOrgStreams.SagaStream(sagaId))
             .SubscribeAsync((_, _) =>
@@ -54,7 +54,7 @@ public static class SagaClientExtensions
     public static async Task<CompensationScope> BeginCompensationScopeAsync(this IGrainFactory grains, string name, string? scopeId = null)
     {
         ArgumentNullException.ThrowIfNull(grains);
-        var grain = grains.GetGrain<ISagaGrain>(scopeId ?? NewSagaId());
+        var grain = grains.GetGrain<ISagaGrain>(InputText.RequireId("scopeId", scopeId ?? NewSagaId()));
         await grain.BeginScopeAsync(name);
         return new CompensationScope(grain);
     }

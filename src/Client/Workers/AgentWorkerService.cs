@@ -4,6 +4,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using NoOrg.Grains;
 using NoOrg.Grains.Agents;
 using NoOrg.Grains.Errors;
 using NoOrg.Grains.Tasks;
@@ -73,10 +74,7 @@ public sealed partial class AgentWorkerService(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (string.IsNullOrWhiteSpace(settings.AgentId))
-        {
-            throw new ValidationException("AgentWorkerOptions.AgentId is required.");
-        }
+        InputText.RequireId("AgentWorkerOptions.AgentId", settings.AgentId);
 
         var count = Math.Max(1, settings.Registration.MaxConcurrentTasks);
         Volatile.Write(ref slots, [.. Enumerable.Range(0, count).Select(i => new WorkerSlotStatus(i, null, null, null, null))]);
@@ -269,12 +267,12 @@ public sealed partial class AgentWorkerService(
             catch (ValidationException e)
             {
                 error = $"the result was refused: {e.Message}";
-                reported = await CallAsync(slot, "report", () => grain.FailAsync(settings.AgentId, error), stoppingToken);
+                reported = await CallAsync(slot, "report", () => grain.FailAsync(settings.AgentId, InputText.Storable(error)), stoppingToken);
             }
         }
         else
         {
-            reported = await CallAsync(slot, "report", () => grain.FailAsync(settings.AgentId, error), stoppingToken);
+            reported = await CallAsync(slot, "report", () => grain.FailAsync(settings.AgentId, InputText.Storable(error)), stoppingToken);
         }
 
         if (reported is not null)

@@ -18,7 +18,10 @@ public class NoOrgException : Exception
     [Id(0)] public string Code { get; private set; } = "noorg.error";
 }
 
-/// <summary>The request itself is wrong (a missing name, an input too large, an unknown dependency).</summary>
+/// <summary>
+/// The request itself is wrong (a missing name, an input too large, an unknown dependency). Validators collect every
+/// problem first: <see cref="Problems"/> lists them, each as "field: what is wrong and what is allowed".
+/// </summary>
 [GenerateSerializer, Alias("noorg.error.validation")]
 public sealed class ValidationException : NoOrgException
 {
@@ -27,6 +30,13 @@ public sealed class ValidationException : NoOrgException
     public ValidationException(string message) : base("validation", message) { }
 
     public ValidationException(string message, Exception innerException) : base(message, innerException) { }
+
+    /// <summary>"<paramref name="subject"/>: problem; problem." with the problems kept apart in <see cref="Problems"/>.</summary>
+    public ValidationException(string subject, IReadOnlyList<string> problems)
+        : base("validation", $"{subject}: {string.Join("; ", problems ?? [])}.") => Problems = (problems ?? []).ToArray();
+
+    /// <summary>Each problem as "field: message"; empty when the error was raised with a message only.</summary>
+    [Id(0)] public IReadOnlyList<string> Problems { get; private set; } = [];
 }
 
 /// <summary>The agent or task does not exist.</summary>

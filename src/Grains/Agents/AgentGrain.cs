@@ -54,7 +54,7 @@ public sealed partial class AgentGrain(
 
     public async Task<AgentSnapshot> RegisterAsync(AgentRegistration registration)
     {
-        var wanted = AgentRules.Normalize(registration);
+        var wanted = AgentRules.Normalize(Id, registration);
         var (snapshot, registered) = await gate.RunAsync(async () =>
         {
             var current = state.State;
@@ -138,14 +138,7 @@ public sealed partial class AgentGrain(
         {
             var current = RequireRegistered();
             var before = current.Registration!;
-            var after = before with
-            {
-                Name = update.Name is null ? before.Name : AgentRules.Name(update.Name),
-                Description = update.Description is null ? before.Description : AgentRules.Description(update.Description),
-                Capabilities = update.Capabilities is null ? before.Capabilities : AgentRules.Capabilities(update.Capabilities, "Capabilities", requireOne: true),
-                MaxConcurrentTasks = update.MaxConcurrentTasks is { } max ? AgentRules.MaxConcurrentTasks(max) : before.MaxConcurrentTasks,
-                Metadata = update.Metadata is null ? before.Metadata : AgentRules.Metadata(update.Metadata),
-            };
+            var after = AgentRules.Apply(Id, before, update);
             var differences = AgentRules.Differences(before, after);
             if (differences.Count == 0)
             {

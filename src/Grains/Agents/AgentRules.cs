@@ -2,14 +2,28 @@ using NoOrg.Grains.Errors;
 
 namespace NoOrg.Grains.Agents;
 
-/// <summary>What a valid registration, update and query look like, and their normal form.</summary>
+/// <summary>
+/// What a valid registration, update and query look like, and their normal form. Every problem is collected and
+/// reported at once in one <see cref="ValidationException"/>, each as "field: message". The capability limits are
+/// the agent index's: dispatch looks tasks' required capabilities up with the same <see cref="Capabilities"/>.
+/// </summary>
 internal static class AgentRules
 {
     public const int MaxNameLength = 200;
     public const int MaxTypeLength = 100;
     public const int MaxDescriptionLength = 2000;
+
+    /// <summary>Longest capability, of an agent or required by a task.</summary>
     public const int MaxCapabilityLength = 100;
+
+    /// <summary>Most capabilities an agent offers.</summary>
     public const int MaxCapabilities = 100;
+
+    /// <summary>
+    /// Most capabilities a task requires or a query asks for: the index's candidate lookup joins once per capability,
+    /// and SQLite joins at most 64 tables (PostgreSQL plans long joins slowly). Task rules and index share it.
+    /// </summary>
+    public const int MaxRequiredCapabilities = 32;
     public const int MaxConcurrentTasksLimit = 1000;
     public const int MaxMetadataEntries = 64;
     public const int MaxMetadataKeyLength = 100;
@@ -17,101 +31,143 @@ internal static class AgentRules
     public const int MaxReasonLength = 500;
     public const int MaxPageSize = 1000;
 
-    /// <summary>Trimmed name and type, de-duplicated capabilities, no null description or metadata.</summary>
-    public static AgentRegistration Normalize(AgentRegistration? registration)
+    /// <summary>Trimmed name and type, de-duplicated capabilities, no null description or metadata; the id checked too.</summary>
+    public static AgentRegistration Normalize(string id, AgentRegistration? registration)
     {
+        var problems = new List<string>();
+        Add(problems, InputText.IdProblem("id", id));
         if (registration is null)
         {
-            throw new ValidationException("Registration is required.");
+            problems.Add("registration: required");
+            throw Invalid(id, problems);
         }
 
-        return new AgentRegistration(
-            Name(registration.Name),
-            Text(registration.Type, "Type", MaxTypeLength),
-            Description(registration.Description),
-            Capabilities(registration.Capabilities, "Capabilities", requireOne: true),
-            MaxConcurrentTasks(registration.MaxConcurrentTasks),
-            Metadata(registration.Metadata));
+        var normal = new AgentRegistration(
+            Text(problems, registration.Name, "name", MaxNameLength),
+            Text(problems, registration.Type, "type", MaxTypeLength),
+            Description(problems, registration.Description),
+            Capabilities(problems, registration.Capabilities, "capabilities", requireOne: true),
+            MaxConcurrentTasks(problems, registration.MaxConcurrentTasks),
+            Metadata(problems, registration.Metadata));
+        return problems.Count == 0 ? normal : throw Invalid(id, problems);
     }
 
-    public static string Name(string? name) => Text(name, "Name", MaxNameLength);
-
-    public static string Description(string? description)
+    /// <summary>The registration with the update's non-null fields applied and normalised.</summary>
+    public static AgentRegistration Apply(string id, AgentRegistration before, AgentUpdate update)
     {
-        var value = description ?? "";
-        return value.Length <= MaxDescriptionLength
-            ? value
-            : throw new ValidationException($"Description must be at most {MaxDescriptionLength} characters; it has {value.Length}.");
+        var problems = new List<string>();
+        var after = before with
+        {
+            Name = update.Name is null ? before.Name : Text(problems, update.Name, "name", MaxNameLength),
+            Description = update.Description is null ? before.Description : Description(problems, update.Description),
+            Capabilities = update.Capabilities is null ? before.Capabilities : Capabilities(problems, update.Capabilities, "capabilities", requireOne: true),
+            MaxConcurrentTasks = update.MaxConcurrentTasks is { } max ? MaxConcurrentTasks(problems, max) : before.MaxConcurrentTasks,
+            Metadata = update.Metadata is null ? before.Metadata : Metadata(problems, update.Metadata),
+        };
+        return problems.Count == 0 ? after : throw Invalid(id, problems);
     }
-
-    public static int MaxConcurrentTasks(int value) =>
-        value is >= 1 and <= MaxConcurrentTasksLimit
-            ? value
-            : throw new ValidationException($"MaxConcurrentTasks must be between 1 and {MaxConcurrentTasksLimit}; it is {value}.");
 
     /// <summary>Each trimmed and non-blank, duplicates dropped (first occurrence kept); compared exactly, case included.</summary>
-    public static IReadOnlyList<string> Capabilities(IReadOnlyList<string>? capabilities, string field, bool requireOne)
+    public static IReadOnlyList<string> Capabilities(IReadOnlyList<string>? capabilities, string field, bool requireOne, int max = MaxCapabilities)
     {
-        if (capabilities is null || capabilities.Count == 0)
+        var problems = new List<string>();
+        var result = Capabilities(problems, capabilities, field, requireOne, max);
+        return problems.Count == 0 ? result : throw new ValidationException("Invalid capabilities", problems);
+    }
+
+    private static string Description(List<string> problems, string? description)
+    {
+        var value = description ?? "";
+        if (value.Length > MaxDescriptionLength)
         {
-            return requireOne ? throw new ValidationException($"{field} must list at least one capability.") : [];
+            problems.Add($"description: at most {MaxDescriptionLength} characters (got {value.Length})");
         }
 
-        if (capabilities.Count > MaxCapabilities)
+        Add(problems, InputText.TextProblem("description", value));
+        return value;
+    }
+
+    private static int MaxConcurrentTasks(List<string> problems, int value)
+    {
+        if (value is < 1 or > MaxConcurrentTasksLimit)
         {
-            throw new ValidationException($"{field} may list at most {MaxCapabilities} capabilities; it lists {capabilities.Count}.");
+            problems.Add($"maxConcurrentTasks: must be 1 to {MaxConcurrentTasksLimit} (got {value})");
+        }
+
+        return value;
+    }
+
+    /// <summary>Capabilities a lookup in the index may ask for (<see cref="MaxRequiredCapabilities"/>).</summary>
+    public static IReadOnlyList<string> Required(IReadOnlyList<string>? capabilities, string field) =>
+        Capabilities(capabilities, field, requireOne: false, MaxRequiredCapabilities);
+
+    private static List<string> Capabilities(List<string> problems, IReadOnlyList<string>? capabilities, string field, bool requireOne, int max = MaxCapabilities)
+    {
+        var result = new List<string>(capabilities?.Count ?? 0);
+        if (capabilities is null || capabilities.Count == 0)
+        {
+            if (requireOne)
+            {
+                problems.Add($"{field}: at least one capability is required");
+            }
+
+            return result;
+        }
+
+        if (capabilities.Count > max)
+        {
+            problems.Add($"{field}: at most {max} capabilities (got {capabilities.Count})");
         }
 
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        var result = new List<string>(capabilities.Count);
         for (var i = 0; i < capabilities.Count; i++)
         {
             var capability = capabilities[i]?.Trim();
-            if (string.IsNullOrEmpty(capability))
+            var problem = string.IsNullOrEmpty(capability) ? $"{field}[{i}]: must be a non-blank name"
+                : capability.Length > MaxCapabilityLength ? $"{field}[{i}]: at most {MaxCapabilityLength} characters (got {capability.Length})"
+                : InputText.NameProblem($"{field}[{i}]", capability);
+            if (problem is not null)
             {
-                throw new ValidationException($"{field}[{i}] is blank; a capability is a non-blank name.");
+                problems.Add(problem);
             }
-
-            if (capability.Length > MaxCapabilityLength)
+            else if (seen.Add(capability!))
             {
-                throw new ValidationException($"{field}[{i}] is {capability.Length} characters; at most {MaxCapabilityLength} are allowed.");
-            }
-
-            if (seen.Add(capability))
-            {
-                result.Add(capability);
+                result.Add(capability!);
             }
         }
 
         return result;
     }
 
-    public static IReadOnlyDictionary<string, string> Metadata(IReadOnlyDictionary<string, string>? metadata)
+    private static Dictionary<string, string> Metadata(List<string> problems, IReadOnlyDictionary<string, string>? metadata)
     {
+        var result = new Dictionary<string, string>(metadata?.Count ?? 0, StringComparer.Ordinal);
         if (metadata is null || metadata.Count == 0)
         {
-            return new Dictionary<string, string>(StringComparer.Ordinal);
+            return result;
         }
 
         if (metadata.Count > MaxMetadataEntries)
         {
-            throw new ValidationException($"Metadata may have at most {MaxMetadataEntries} entries; it has {metadata.Count}.");
+            problems.Add($"metadata: at most {MaxMetadataEntries} entries (got {metadata.Count})");
         }
 
-        var result = new Dictionary<string, string>(metadata.Count, StringComparer.Ordinal);
-        foreach (var (key, value) in metadata)
+        foreach (var (key, value) in metadata.OrderBy(p => p.Key, StringComparer.Ordinal))
         {
-            if (string.IsNullOrWhiteSpace(key) || key.Length > MaxMetadataKeyLength)
+            var problem = string.IsNullOrWhiteSpace(key) ? "metadata: keys must be non-blank"
+                : key.Length > MaxMetadataKeyLength ? $"metadata: key of {key.Length} characters; at most {MaxMetadataKeyLength} allowed"
+                : InputText.NameProblem("metadata key", key)
+                ?? (value is null ? $"metadata[{key}]: value required (use \"\" for none)"
+                : value.Length > MaxMetadataValueLength ? $"metadata[{key}]: at most {MaxMetadataValueLength} characters (got {value.Length})"
+                : InputText.TextProblem($"metadata[{key}]", value));
+            if (problem is not null)
             {
-                throw new ValidationException($"Metadata key '{key}' must be non-blank and at most {MaxMetadataKeyLength} characters.");
+                problems.Add(problem);
             }
-
-            if (value is null || value.Length > MaxMetadataValueLength)
+            else
             {
-                throw new ValidationException($"Metadata['{key}'] must be a value of at most {MaxMetadataValueLength} characters.");
+                result[key] = value!;
             }
-
-            result[key] = value;
         }
 
         return result;
@@ -126,9 +182,8 @@ internal static class AgentRules
             return null;
         }
 
-        return value.Length <= MaxReasonLength
-            ? value
-            : throw new ValidationException($"Reason must be at most {MaxReasonLength} characters; it has {value.Length}.");
+        var problem = value.Length > MaxReasonLength ? $"reason: at most {MaxReasonLength} characters (got {value.Length})" : InputText.TextProblem("reason", value);
+        return problem is null ? value : throw new ValidationException("Invalid reason", [problem]);
     }
 
     public static void Page(int skip, int take)
@@ -156,7 +211,7 @@ internal static class AgentRules
         var type = query.Type?.Trim();
         return query with
         {
-            Capabilities = Capabilities(query.Capabilities, "Capabilities", requireOne: false),
+            Capabilities = Required(query.Capabilities, "capabilities"),
             Type = string.IsNullOrEmpty(type) ? null : type,
         };
     }
@@ -201,16 +256,23 @@ internal static class AgentRules
     private static bool SameMetadata(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b) =>
         a.Count == b.Count && a.All(p => b.TryGetValue(p.Key, out var v) && v == p.Value);
 
-    private static string Text(string? value, string field, int maxLength)
+    private static string Text(List<string> problems, string? value, string field, int maxLength)
     {
-        var trimmed = value?.Trim();
-        if (string.IsNullOrEmpty(trimmed))
-        {
-            throw new ValidationException($"{field} is required.");
-        }
-
-        return trimmed.Length <= maxLength
-            ? trimmed
-            : throw new ValidationException($"{field} must be at most {maxLength} characters; it has {trimmed.Length}.");
+        var trimmed = value?.Trim() ?? "";
+        var problem = trimmed.Length == 0 ? $"{field}: required (1 to {maxLength} characters, not blank)"
+            : trimmed.Length > maxLength ? $"{field}: at most {maxLength} characters (got {trimmed.Length})"
+            : InputText.NameProblem(field, trimmed);
+        Add(problems, problem);
+        return trimmed;
     }
+
+    private static void Add(List<string> problems, string? problem)
+    {
+        if (problem is not null)
+        {
+            problems.Add(problem);
+        }
+    }
+
+    private static ValidationException Invalid(string id, List<string> problems) => new($"Agent '{id}'", problems);
 }

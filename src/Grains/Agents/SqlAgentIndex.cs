@@ -120,7 +120,7 @@ internal sealed class SqlAgentIndex(IndexDatabase database) : IAgentIndex
 
     public async Task<IReadOnlyList<AgentSummary>> CandidatesAsync(IReadOnlyList<string> capabilities, int limit, CancellationToken cancellationToken = default)
     {
-        var required = AgentRules.Capabilities(capabilities, "capabilities", requireOne: false);
+        var required = AgentRules.Required(capabilities, "capabilities");
         if (limit < 1)
         {
             return [];
@@ -143,7 +143,7 @@ internal sealed class SqlAgentIndex(IndexDatabase database) : IAgentIndex
 
     public async Task<(int Capable, int Accepting)> CapabilityCoverageAsync(IReadOnlyList<string> capabilities, CancellationToken cancellationToken = default)
     {
-        var required = AgentRules.Capabilities(capabilities, "capabilities", requireOne: false);
+        var required = AgentRules.Required(capabilities, "capabilities");
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = Command(connection, null, "");
         var capable = CapabilityJoins(command, required);

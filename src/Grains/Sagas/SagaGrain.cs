@@ -234,9 +234,9 @@ public sealed partial class SagaGrain(
         }
 
         ValidateId();
-        if (string.IsNullOrWhiteSpace(name) || name.Length > SagaDefinitionBuilder.MaxIdLength)
+        if (string.IsNullOrWhiteSpace(name) || name.Length > SagaDefinitionBuilder.MaxIdLength || InputText.NameProblem("name", name) is not null)
         {
-            throw new ValidationException($"Saga {Id}: name: required, 1 to {SagaDefinitionBuilder.MaxIdLength} characters.");
+            throw new ValidationException($"Saga {Id}: name: required, 1 to {SagaDefinitionBuilder.MaxIdLength} characters, no control characters.");
         }
 
         var now = Now();
@@ -250,9 +250,10 @@ public sealed partial class SagaGrain(
     {
         var current = RequireOpenScope("record a compensation in");
         var problems = new List<string>();
-        if (string.IsNullOrWhiteSpace(stepId) || stepId.Length > SagaDefinitionBuilder.MaxIdLength || stepId.Contains(':', StringComparison.Ordinal))
+        if (string.IsNullOrWhiteSpace(stepId) || stepId.Length > SagaDefinitionBuilder.MaxIdLength || stepId.Contains(':', StringComparison.Ordinal)
+            || InputText.NameProblem("stepId", stepId) is not null)
         {
-            problems.Add($"stepId: required, 1 to {SagaDefinitionBuilder.MaxIdLength} characters, without ':'");
+            problems.Add($"stepId: required, 1 to {SagaDefinitionBuilder.MaxIdLength} characters, without ':' or control characters");
         }
 
         if (TaskSpecRules.JsonProblem("arguments", argumentsJson, settings.Tasks.MaxInputBytes) is { } argumentsProblem)
@@ -477,7 +478,7 @@ public sealed partial class SagaGrain(
         var policy = forward ? step.Policy : step.CompensationPolicy;
         var attempt = forward ? step.Attempt : step.CompensationAttempt;
         var used = forward ? attempt : attempt - step.CompensationRetryBase;
-        var cause = error.Length > TaskSpecRules.MaxErrorLength ? error[..TaskSpecRules.MaxErrorLength] + "…" : error;
+        var cause = TaskSpecRules.Shorten(error, TaskSpecRules.MaxErrorLength);
         if (retry && used < policy.MaxAttempts)
         {
             var delay = RetryPolicy.Delay(policy.Backoff, Math.Max(1, used));
@@ -654,9 +655,10 @@ public sealed partial class SagaGrain(
 
     private void ValidateId()
     {
-        if (Id.Length > 200 || Id.Contains(':', StringComparison.Ordinal) || string.IsNullOrWhiteSpace(Id))
+        // ':' separates the saga id from the step id in the idempotency keys of its steps.
+        if ((InputText.IdProblem("id", Id) ?? (Id.Contains(':', StringComparison.Ordinal) ? "id: may not contain ':'" : null)) is { } problem)
         {
-            throw new ValidationException($"Saga id '{Id}': 1 to 200 characters, without ':'.");
+            throw new ValidationException($"Saga '{Id}'", [problem]);
         }
     }
 
@@ -664,7 +666,7 @@ public sealed partial class SagaGrain(
     {
         if (problems.Count > 0)
         {
-            throw new ValidationException($"Saga {Id}: {string.Join("; ", problems)}.");
+            throw new ValidationException($"Saga {Id}", problems);
         }
     }
 

@@ -113,7 +113,7 @@ public sealed partial class TaskGrain(
         }
 
         var now = Now();
-        var problems = TaskSpecRules.Problems(spec, settings.Tasks, now);
+        var problems = TaskSpecRules.Problems(Id, spec, settings.Tasks, now);
         if (TaskSpecRules.TextProblem("actor", actor) is { } actorProblem)
         {
             problems.Add(actorProblem);
@@ -161,22 +161,7 @@ public sealed partial class TaskGrain(
         }
 
         var now = Now();
-        var problems = new List<string>();
-        if (update.Name is not null && (update.Name.Length is < 1 or > TaskSpecRules.MaxNameLength || string.IsNullOrWhiteSpace(update.Name)))
-        {
-            problems.Add($"name: must be 1 to {TaskSpecRules.MaxNameLength} characters and not blank (got {update.Name.Length})");
-        }
-
-        if (update.Description is { Length: > TaskSpecRules.MaxDescriptionLength })
-        {
-            problems.Add($"description: at most {TaskSpecRules.MaxDescriptionLength} characters (got {update.Description.Length})");
-        }
-
-        if (update.Deadline is { } deadline && TaskSpecRules.DeadlineProblem(deadline, now) is { } late)
-        {
-            problems.Add(late);
-        }
-
+        var problems = TaskSpecRules.UpdateProblems(update, now);
         var spec = current.Spec;
         var metadata = spec.Metadata ?? new Dictionary<string, string>();
         if (update.Metadata is { Count: > 0 })
@@ -337,12 +322,12 @@ public sealed partial class TaskGrain(
 
         TaskTransition.Fail.Ensure(current);
         TaskTransition.Fail.EnsureHolder(current, agentId);
-        if (string.IsNullOrWhiteSpace(error))
+        if ((string.IsNullOrWhiteSpace(error) ? "error: required; say what went wrong" : InputText.TextProblem("error", error)) is { } problem)
         {
-            throw Invalid("error: required; say what went wrong");
+            throw Invalid(problem);
         }
 
-        var cause = error.Length > TaskSpecRules.MaxErrorLength ? error[..TaskSpecRules.MaxErrorLength] + "…" : error;
+        var cause = TaskSpecRules.Shorten(error, TaskSpecRules.MaxErrorLength);
         var (next, change) = RetryOrFail(current, Now(), TaskAction.Failed, cause, agentId);
         return await ChangeAsync(current, next, change);
     }
@@ -908,11 +893,11 @@ public sealed partial class TaskGrain(
     {
         if (problems.Count > 0)
         {
-            throw new ValidationException($"Task {Id}: {string.Join("; ", problems)}.");
+            throw new ValidationException($"Task {Id}", problems);
         }
     }
 
-    private ValidationException Invalid(string problem) => new($"Task {Id}: {problem}.");
+    private ValidationException Invalid(string problem) => new($"Task {Id}", [problem]);
 
     private static T Note<T>(T value, string field, List<string> changed)
     {

@@ -57,23 +57,31 @@ public abstract class AgentRegistrationTests(ClusterFixture fixture)
         var tooMuchMetadata = Enumerable.Range(0, 65).ToDictionary(i => $"k{i}", i => "v");
         (AgentRegistration Registration, string Field)[] cases =
         [
-            (valid with { Name = " " }, "Name"),
-            (valid with { Name = new string('n', 201) }, "Name"),
-            (valid with { Type = "" }, "Type"),
-            (valid with { Type = new string('t', 101) }, "Type"),
-            (valid with { Capabilities = [] }, "Capabilities"),
-            (valid with { Capabilities = ["a", "  "] }, "Capabilities[1]"),
-            (valid with { Capabilities = [new string('c', 101)] }, "Capabilities[0]"),
-            (valid with { MaxConcurrentTasks = 0 }, "MaxConcurrentTasks"),
-            (valid with { MaxConcurrentTasks = 1001 }, "MaxConcurrentTasks"),
-            (valid with { Metadata = tooMuchMetadata }, "Metadata"),
+            (valid with { Name = " " }, "name"),
+            (valid with { Name = new string('n', 201) }, "name"),
+            (valid with { Name = "a\0b" }, "name"),
+            (valid with { Type = "" }, "type"),
+            (valid with { Type = new string('t', 101) }, "type"),
+            (valid with { Type = "\u001b[31mred" }, "type"),
+            (valid with { Capabilities = [] }, "capabilities"),
+            (valid with { Capabilities = ["a", "  "] }, "capabilities[1]"),
+            (valid with { Capabilities = [new string('c', 101)] }, "capabilities[0]"),
+            (valid with { Capabilities = [.. Enumerable.Range(0, 101).Select(i => $"c{i}")] }, "capabilities"),
+            (valid with { MaxConcurrentTasks = 0 }, "maxConcurrentTasks"),
+            (valid with { MaxConcurrentTasks = 1001 }, "maxConcurrentTasks"),
+            (valid with { Metadata = tooMuchMetadata }, "metadata"),
+            (valid with { Metadata = new Dictionary<string, string> { ["big"] = new string('v', 5_000_000) } }, "metadata[big]"),
         ];
 
         foreach (var (registration, field) in cases)
         {
             var error = await Assert.ThrowsAsync<ValidationException>(() => agent.RegisterAsync(registration));
-            Assert.StartsWith(field, error.Message, StringComparison.Ordinal);
+            Assert.Equal("validation", error.Code);
+            Assert.Contains(error.Problems, p => p.StartsWith(field + ":", StringComparison.Ordinal));
         }
+
+        var both = await Assert.ThrowsAsync<ValidationException>(() => agent.RegisterAsync(valid with { Name = "", MaxConcurrentTasks = 0 }));
+        Assert.Equal(2, both.Problems.Count); // every problem at once
 
         Assert.Null(await agent.GetAsync());
     }

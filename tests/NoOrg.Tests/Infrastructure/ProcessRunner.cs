@@ -9,12 +9,13 @@ public static class ProcessRunner
 
     public static async Task<Result> RunAsync(
         string assemblyFile, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?> environment,
-        string? workingDirectory = null, TimeSpan? timeout = null)
+        string? workingDirectory = null, TimeSpan? timeout = null, string? standardInput = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = standardInput is not null,
             WorkingDirectory = workingDirectory ?? Path.GetTempPath(),
         };
         start.ArgumentList.Add(RepositoryPaths.Program(assemblyFile));
@@ -37,6 +38,12 @@ public static class ProcessRunner
         using var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
+        if (standardInput is not null)
+        {
+            await process.StandardInput.WriteAsync(standardInput);
+            process.StandardInput.Close();
+        }
+
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(2));
         try
         {

@@ -129,6 +129,12 @@ public abstract class TaskLifecycleTests(ClusterFixture fixture) : IAsyncLifetim
         { "past deadline", "deadline" },
         { "blank capability", "requiredCapabilities" },
         { "too much metadata", "metadata" },
+        { "NUL in name", "name" },
+        { "escape sequence in type", "type" },
+        { "priority out of range", "priority" },
+        { "too many capabilities", "requiredCapabilities" },
+        { "huge metadata value", "metadata[big]" },
+        { "id of 100,000 characters", "id" },
     };
 
     [SkippableTheory]
@@ -152,13 +158,19 @@ public abstract class TaskLifecycleTests(ClusterFixture fixture) : IAsyncLifetim
             "past deadline" => spec with { Deadline = DateTimeOffset.UtcNow.AddMinutes(-1) },
             "blank capability" => spec with { RequiredCapabilities = ["ok", " "] },
             "too much metadata" => spec with { Metadata = Enumerable.Range(0, 65).ToDictionary(i => $"k{i}", i => "v") },
+            "NUL in name" => spec with { Name = "a\0b" },
+            "escape sequence in type" => spec with { Type = "\u001b[31mred" },
+            "priority out of range" => spec with { Priority = (TaskPriority)99 },
+            "too many capabilities" => spec with { RequiredCapabilities = [.. Enumerable.Range(0, 101).Select(i => $"c{i}")] },
+            "huge metadata value" => spec with { Metadata = new Dictionary<string, string> { ["big"] = new string('v', 5_000_000) } },
+            "id of 100,000 characters" => spec,
             _ => throw new ArgumentOutOfRangeException(nameof(problem), problem, null),
         };
-        var (id, grain) = Tasks.New();
+        var (id, grain) = problem == "id of 100,000 characters" ? (new string('i', 100_000), Tasks.Grain(new string('i', 100_000))) : Tasks.New();
 
         var error = await Assert.ThrowsAsync<ValidationException>(() => grain.CreateAsync(spec, TestTasks.Actor));
 
-        Assert.Contains(field + ":", error.Message, StringComparison.Ordinal);
+        Assert.Contains(error.Problems, p => p.StartsWith(field + ":", StringComparison.Ordinal) || p.StartsWith(field + "[", StringComparison.Ordinal));
         Assert.Equal("validation", error.Code);
         Assert.Null(await Tasks.Grain(id).GetAsync());
     }
