@@ -59,7 +59,7 @@ public sealed partial class SagaGrain(
             }
         }
 
-        Outbox.Activated();
+        Outbox.Activated(state.RecordExists);
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => Outbox.DeactivatingAsync();

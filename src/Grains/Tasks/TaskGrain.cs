@@ -66,7 +66,7 @@ public sealed partial class TaskGrain(
             ScheduleWakeUp(task);
         }
 
-        Outbox.Activated();
+        Outbox.Activated(state.RecordExists);
         return Task.CompletedTask;
     }
 

@@ -81,16 +81,19 @@ public sealed partial class OutboxRelay
     }
 
     /// <summary>
-    /// Call from <c>OnActivateAsync</c>. The messages of the stored state's last write are in the rows already, so the
-    /// next write must not carry them again. Rows left by earlier activations go out with this activation's first
-    /// delivery, or when the sweeper finds them.
+    /// Call from <c>OnActivateAsync</c> with <c>RecordExists</c> of the host's state. The messages of the stored
+    /// state's last write are in the rows already, so the next write must not carry them again. Rows left by earlier
+    /// activations go out with this activation's first delivery, or when the sweeper finds them. A state never stored
+    /// (or cleared) has no rows, so its first delivery need not read them.
     /// </summary>
-    public void Activated()
+    public void Activated(bool stored)
     {
         if (read().New.Count > 0)
         {
             apply(read() with { New = [] });
         }
+
+        loaded = !stored;
     }
 
     /// <summary>Call from <c>OnDeactivateAsync</c>: waits briefly for this activation's delivered rows to be deleted.</summary>

@@ -45,7 +45,7 @@ public sealed class OutboxProbeGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        Outbox.Activated();
+        Outbox.Activated(state.RecordExists);
         return Task.CompletedTask;
     }
 
