@@ -17,13 +17,9 @@ public sealed class OutboxSettings
     [Range(1, 1000)]
     public int MaxAttempts { get; set; } = 12;
 
-    [Setting("SWEEP_SECONDS", "how often the sweeper wakes grains whose stored outbox still holds messages")]
+    [Setting("SWEEP_SECONDS", "how often the sweeper wakes grains whose outbox rows are left over (due, untouched for this long)")]
     [Range(1, 3600)]
     public int SweepSeconds { get; set; } = 30;
-
-    [Setting("CLEANUP_DELAY_MS", "how long delivered messages may stay in the stored state before a write removes them (later changes fold it in)")]
-    [Range(0, 60_000)]
-    public int CleanupDelayMs { get; set; } = 1000;
 
     [Setting("INBOX_RETENTION_HOURS", "how long receivers remember handled message ids; must outlast every redelivery")]
     [Range(1, 87_600)]

@@ -46,7 +46,7 @@ public sealed partial class SagaGrain(
     private string Id => this.GetPrimaryKeyString();
 
     private OutboxRelay Outbox => relay ??= outboxes.Create(
-        this, () => state.State.Outbox, outbox => state.State = state.State with { Outbox = outbox }, () => WriteAsync(state.State));
+        this, StateName, () => state.State.Outbox, outbox => state.State = state.State with { Outbox = outbox });
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -59,14 +59,14 @@ public sealed partial class SagaGrain(
             }
         }
 
-        Outbox.Activated();
+        Outbox.Activated(state.RecordExists);
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => Outbox.DeactivatingAsync();
 
     public Task<int> DeliverOutboxAsync() => Outbox.DeliverDueAsync();
 
-    public Task<IReadOnlyList<OutboxEntryView>> GetOutboxAsync() => Task.FromResult(Outbox.View());
+    public Task<IReadOnlyList<OutboxEntryView>> GetOutboxAsync() => Outbox.ViewAsync();
 
     public Task<int> RetryDeadLettersAsync(string? messageId) => Outbox.RetryDeadAsync(messageId);
 

@@ -22,7 +22,7 @@ public sealed record SagaGrainState
     [Id(11)] public IReadOnlyList<SagaStepProgress> Steps { get; init; } = [];
     [Id(12)] public IReadOnlyList<SagaLogEntry> Log { get; init; } = [];
 
-    /// <summary>Lifecycle events not yet delivered, written with the change that caused them.</summary>
+    /// <summary>The lifecycle events this write records; the database keeps them as rows until delivered.</summary>
     [Id(13)] public Patterns.Outbox.OutboxState Outbox { get; init; } = new();
 
     public bool IsTerminal => Status is SagaStatus.Completed or SagaStatus.Compensated or SagaStatus.Cancelled;

@@ -57,7 +57,7 @@ public sealed partial class TaskGrain(
     private string Id => this.GetPrimaryKeyString();
 
     private OutboxRelay Outbox => relay ??= outboxes.Create(
-        this, () => state.State.Outbox, outbox => state.State = state.State with { Outbox = outbox }, () => WriteAsync(state.State));
+        this, StateName, () => state.State.Outbox, outbox => state.State = state.State with { Outbox = outbox });
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -66,7 +66,7 @@ public sealed partial class TaskGrain(
             ScheduleWakeUp(task);
         }
 
-        Outbox.Activated();
+        Outbox.Activated(state.RecordExists);
         return Task.CompletedTask;
     }
 
@@ -74,7 +74,7 @@ public sealed partial class TaskGrain(
 
     public Task<int> DeliverOutboxAsync() => Outbox.DeliverDueAsync();
 
-    public Task<IReadOnlyList<OutboxEntryView>> GetOutboxAsync() => Task.FromResult(Outbox.View());
+    public Task<IReadOnlyList<OutboxEntryView>> GetOutboxAsync() => Outbox.ViewAsync();
 
     public Task<int> RetryDeadLettersAsync(string? messageId) => Outbox.RetryDeadAsync(messageId);
 
@@ -441,7 +441,7 @@ public sealed partial class TaskGrain(
             return false;
         }
 
-        if (!current.IsTerminal || !state.State.Outbox.IsEmpty)
+        if (!current.IsTerminal || await Outbox.HasPendingAsync())
         {
             return false; // still running, or its events are not all out yet (the next clean-up comes back)
         }

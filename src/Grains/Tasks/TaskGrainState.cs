@@ -27,6 +27,6 @@ public sealed record TaskGrainState
     /// <summary>How many of the newest entries the database keeps (<c>NOORG_TASKS_HISTORY_LIMIT</c> when written).</summary>
     [Id(6)] public int HistoryLimit { get; init; }
 
-    /// <summary>Events recorded with the change that caused them, until delivered (streams, webhooks).</summary>
+    /// <summary>The messages this write records (events for streams and webhooks, notices to dependents); the database keeps them as rows until delivered.</summary>
     [Id(5)] public OutboxState Outbox { get; init; } = new();
 }

@@ -1,14 +1,14 @@
 namespace NoOrg.Grains.Patterns.Outbox;
 
 /// <summary>
-/// A grain that embeds an outbox (its pending messages live in its own state). The outbox sweeper calls
-/// <see cref="DeliverOutboxAsync"/> to wake grains whose stored state still holds messages; operators see and
-/// retry dead letters through the other two.
+/// A grain that embeds an outbox (its messages are recorded with its own state writes and kept as rows until
+/// delivered). The outbox sweeper calls <see cref="DeliverOutboxAsync"/> to wake grains whose rows are left over;
+/// operators see and retry dead letters through the other two.
 /// </summary>
 [Alias("noorg.outbox.host")]
 public interface IOutboxGrain : IGrain
 {
-    /// <summary>Delivers the messages that are due now; returns how many are still pending.</summary>
+    /// <summary>Reads the grain's outbox rows and delivers the messages that are due now; returns how many are still pending.</summary>
     [Alias("deliver-outbox")] Task<int> DeliverOutboxAsync();
 
     /// <summary>Pending messages first (in order), then dead letters.</summary>

@@ -1,8 +1,8 @@
 namespace NoOrg.Grains.Patterns.Outbox;
 
 /// <summary>
-/// One per cluster: finds grains whose stored state still holds outbox messages (left by a crash, or waiting out
-/// a back-off in a grain that went away) and wakes them to deliver; also trims the inbox to its retention.
+/// One per cluster: finds grains whose outbox rows are left over (by a crash, or waiting out a back-off in a grain
+/// that went away) and wakes them to deliver; also trims the inbox to its retention.
 /// </summary>
 [Alias("noorg.outbox.sweeper")]
 public interface IOutboxSweeperGrain : IGrainWithIntegerKey

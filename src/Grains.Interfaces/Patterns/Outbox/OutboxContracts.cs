@@ -45,7 +45,7 @@ public sealed record OutboxDelivery(OutboxMessage Message, int Attempt);
 public sealed record OutboxEntryView(
     string MessageId, string Type, string Target, int Attempts, DateTimeOffset? NextAttemptAt, string? LastError, bool Dead);
 
-/// <summary>Grains with outbox messages of one state name (a grain type), from the grain-state table.</summary>
+/// <summary>Grains with outbox messages of one state name (a grain type), from the outbox table.</summary>
 [GenerateSerializer, Immutable, Alias("noorg.outbox.summary")]
 public sealed record OutboxSummary(string StateName, int GrainsWithPending, int PendingMessages, int GrainsWithDeadLetters, int DeadLetters);
 

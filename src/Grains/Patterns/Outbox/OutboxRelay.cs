@@ -6,36 +6,46 @@ namespace NoOrg.Grains.Patterns.Outbox;
 /// <summary>
 /// The delivering half of an outbox, owned by the grain that embeds it (one per activation, made by
 /// <see cref="OutboxRelayFactory"/>). The grain records messages with <see cref="OutboxState.Add"/> in the state it
-/// writes, then calls <see cref="Written"/>; the relay delivers right after the grain's turn, in order per target,
-/// retries failures with jittered exponential back-off (attempts are persisted), and dead-letters after
-/// <c>NOORG_OUTBOX_MAX_ATTEMPTS</c>. Delivered entries leave the state in memory at once and in storage with the
-/// grain's next write, or after <c>NOORG_OUTBOX_CLEANUP_DELAY_MS</c>: a crash before that only means a redelivery,
-/// which receivers absorb with the inbox.
+/// writes (the database copies them into <c>noorg_outbox</c> in that same statement), then calls
+/// <see cref="Written"/>; the relay delivers right after the grain's turn, in order per target, retries failures with
+/// jittered exponential back-off and dead-letters after <c>NOORG_OUTBOX_MAX_ATTEMPTS</c>, all in the rows: the grain
+/// state is never written for delivery. A delivered row is deleted by <see cref="OutboxAcknowledgements"/>; a crash
+/// before that only means a redelivery, which receivers absorb with the inbox.
 /// </summary>
 public sealed partial class OutboxRelay
 {
+    // A deactivating grain waits this long for its delivered rows to be deleted, so a next activation elsewhere
+    // does not deliver them again.
+    private static readonly TimeSpan SettleOnDeactivation = TimeSpan.FromSeconds(5);
+
     private readonly Grain host;
+    private readonly OutboxOwner owner;
     private readonly Func<OutboxState> read;
     private readonly Action<OutboxState> apply;
-    private readonly Func<Task> write;
+    private readonly SqlOutboxStore store;
+    private readonly OutboxAcknowledgements acknowledgements;
     private readonly OutboxTargets targets;
     private readonly OutboxSettings settings;
     private readonly TimeProvider clock;
     private readonly ILogger logger;
+    private readonly List<Task> settling = [];
     private IGrainTimer? deliveryTimer;
-    private IGrainTimer? cleanupTimer;
 
-    /// <summary>True while storage still lists entries already delivered (removed in memory only).</summary>
-    private bool storedHasDelivered;
+    /// <summary>False until this activation read its grain's rows: until then it knows of no message.</summary>
+    private bool loaded;
+    private List<OutboxEntry> pending = [];
+    private List<OutboxEntry> dead = [];
 
     internal OutboxRelay(
-        Grain host, Func<OutboxState> read, Action<OutboxState> apply, Func<Task> write, OutboxTargets targets, OutboxSettings settings,
-        TimeProvider clock, ILogger logger)
+        Grain host, OutboxOwner owner, Func<OutboxState> read, Action<OutboxState> apply, SqlOutboxStore store,
+        OutboxAcknowledgements acknowledgements, OutboxTargets targets, OutboxSettings settings, TimeProvider clock, ILogger logger)
     {
         this.host = host;
+        this.owner = owner;
         this.read = read;
         this.apply = apply;
-        this.write = write;
+        this.store = store;
+        this.acknowledgements = acknowledgements;
         this.targets = targets;
         this.settings = settings;
         this.clock = clock;
@@ -45,35 +55,112 @@ public sealed partial class OutboxRelay
     private string HostId => host.GetGrainId().ToString();
 
     /// <summary>
-    /// The host wrote its state (with or without new messages): storage now matches memory. Delivery starts right
-    /// after the current turn, so the caller's answer never waits on a receiver.
+    /// The host wrote its state: the messages it recorded are stored. Delivery starts right after the current turn,
+    /// so the caller's answer never waits on a receiver; the first one of an activation reads the rows earlier
+    /// activations left, which go first.
     /// </summary>
     public void Written()
     {
-        storedHasDelivered = false;
+        var written = read().New;
+        if (written.Count == 0)
+        {
+            return;
+        }
+
+        // The next write records only its own messages (a repeated one would be inserted again after its delete).
+        apply(read() with { New = [] });
+        if (!loaded)
+        {
+            Schedule(TimeSpan.Zero);
+            return;
+        }
+
+        // A message already known (the same id to the same target) has one row: the database kept the first.
+        pending.AddRange(written.Where(e => !pending.Any(e.SameAs) && !dead.Any(e.SameAs)));
         ScheduleDelivery();
     }
 
-    /// <summary>Call from <c>OnActivateAsync</c>: messages left by an earlier activation go out now.</summary>
-    public void Activated() => ScheduleDelivery();
+    /// <summary>
+    /// Call from <c>OnActivateAsync</c> with <c>RecordExists</c> of the host's state. The messages of the stored
+    /// state's last write are in the rows already, so the next write must not carry them again. Rows left by earlier
+    /// activations go out with this activation's first delivery, or when the sweeper finds them. A state never stored
+    /// (or cleared) has no rows, so its first delivery need not read them.
+    /// </summary>
+    public void Activated(bool stored)
+    {
+        if (read().New.Count > 0)
+        {
+            apply(read() with { New = [] });
+        }
 
-    /// <summary>Call from <c>OnDeactivateAsync</c>: stores the removal of delivered entries, if still owed.</summary>
+        loaded = !stored;
+    }
+
+    /// <summary>Call from <c>OnDeactivateAsync</c>: waits briefly for this activation's delivered rows to be deleted.</summary>
     public async Task DeactivatingAsync()
     {
-        if (storedHasDelivered)
+        settling.RemoveAll(t => t.IsCompleted);
+        if (settling.Count == 0)
         {
-            await PersistAsync();
+            return;
+        }
+
+        try
+        {
+            await Task.WhenAll(settling).WaitAsync(SettleOnDeactivation);
+        }
+        catch (TimeoutException)
+        {
+            LogUnsettled(logger, HostId, settling.Count(t => !t.IsCompleted));
         }
     }
 
-    /// <summary>Delivers every entry that is due, in order per target; returns how many remain pending.</summary>
+    /// <summary>
+    /// Reads the grain's rows afresh (the sweeper found some, or an operator asks) and delivers every entry that is
+    /// due, in order per target; returns how many remain pending.
+    /// </summary>
     public async Task<int> DeliverDueAsync()
     {
+        await LoadAsync();
+        return await DeliverAsync();
+    }
+
+    /// <summary>Pending messages (in order), then dead letters.</summary>
+    public async Task<IReadOnlyList<OutboxEntryView>> ViewAsync()
+    {
+        await EnsureLoadedAsync();
+        return [.. pending.Select(e => e.View(dead: false)), .. dead.Select(e => e.View(dead: true))];
+    }
+
+    /// <summary>Whether messages are still to be delivered (dead letters do not count).</summary>
+    public async Task<bool> HasPendingAsync()
+    {
+        await EnsureLoadedAsync();
+        return pending.Count > 0;
+    }
+
+    /// <summary>Dead letters (all, or those of one message id) back to pending with fresh attempts; returns how many.</summary>
+    public async Task<int> RetryDeadAsync(string? messageId)
+    {
+        var revived = await store.ReviveAsync(owner, messageId);
+        if (revived > 0)
+        {
+            // They take their place in recording order again.
+            await LoadAsync();
+            ScheduleDelivery();
+        }
+
+        return revived;
+    }
+
+    private async Task<int> DeliverAsync()
+    {
+        await EnsureLoadedAsync();
         var now = clock.GetUtcNow();
         var blocked = new HashSet<OutboxTarget>();
         var delivered = new List<OutboxEntry>();
         var failed = new List<(OutboxEntry Entry, Exception Error)>();
-        foreach (var entry in read().Pending)
+        foreach (var entry in pending.ToArray())
         {
             // An entry waiting out its back-off holds back later ones to the same target: order per target is kept.
             if (blocked.Contains(entry.Target) || entry.NextAttemptAt > now)
@@ -94,112 +181,78 @@ public sealed partial class OutboxRelay
             }
         }
 
-        if (delivered.Count > 0 || failed.Count > 0)
+        foreach (var entry in delivered)
         {
-            await RecordOutcomesAsync(delivered, failed);
+            pending.RemoveAll(entry.SameAs);
+            settling.RemoveAll(t => t.IsCompleted);
+            settling.Add(acknowledgements.AcknowledgeAsync(OutboxRowKey.Of(owner, entry)));
+        }
+
+        if (failed.Count > 0)
+        {
+            await RecordFailuresAsync(failed);
         }
 
         ScheduleDelivery();
-        return read().Pending.Count;
+        return pending.Count;
     }
 
-    public IReadOnlyList<OutboxEntryView> View()
-    {
-        var outbox = read();
-        return [.. outbox.Pending.Select(e => e.View(dead: false)), .. outbox.Dead.Select(e => e.View(dead: true))];
-    }
-
-    /// <summary>Dead letters (all, or those of one message id) back to pending with fresh attempts; returns how many.</summary>
-    public async Task<int> RetryDeadAsync(string? messageId)
-    {
-        var outbox = read();
-        var revived = outbox.Dead.Where(e => messageId is null || e.Message.Id == messageId).ToArray();
-        if (revived.Length == 0)
-        {
-            return 0;
-        }
-
-        apply(outbox with
-        {
-            Pending = [.. outbox.Pending, .. revived.Select(e => e with { Attempts = 0, NextAttemptAt = null })],
-            Dead = [.. outbox.Dead.Except(revived)],
-        });
-        await PersistAsync();
-        ScheduleDelivery();
-        return revived.Length;
-    }
-
-    private async Task RecordOutcomesAsync(List<OutboxEntry> delivered, List<(OutboxEntry Entry, Exception Error)> failed)
+    private async Task RecordFailuresAsync(List<(OutboxEntry Entry, Exception Error)> failed)
     {
         var now = clock.GetUtcNow();
-        var outbox = read();
-        var pending = new List<OutboxEntry>();
-        var dead = new List<OutboxEntry>(outbox.Dead);
-        foreach (var entry in outbox.Pending)
+        var outcomes = new List<OutboxRow>();
+        foreach (var (entry, error) in failed)
         {
-            if (delivered.Any(d => d.SameAs(entry)))
-            {
-                continue;
-            }
-
-            var failure = failed.FirstOrDefault(f => f.Entry.SameAs(entry));
-            if (failure.Entry is null)
-            {
-                pending.Add(entry);
-                continue;
-            }
-
             var attempts = entry.Attempts + 1;
-            var error = Describe(failure.Error);
+            var reason = Describe(error);
+            var index = pending.FindIndex(entry.SameAs);
             if (attempts >= settings.MaxAttempts)
             {
-                LogDeadLettered(logger, failure.Error, HostId, entry.Message.Id, entry.Target.ToString(), attempts);
-                dead.Add(entry with { Attempts = attempts, NextAttemptAt = null, LastError = error });
+                LogDeadLettered(logger, error, HostId, entry.Message.Id, entry.Target.ToString(), attempts);
+                var letter = entry with { Attempts = attempts, NextAttemptAt = null, LastError = reason };
+                if (index >= 0)
+                {
+                    pending.RemoveAt(index);
+                    dead.Add(letter);
+                }
+
+                outcomes.Add(new OutboxRow(letter, Dead: true));
             }
             else
             {
                 var delay = Backoff(attempts);
-                LogRetry(logger, HostId, entry.Message.Id, entry.Target.ToString(), attempts, delay.TotalSeconds, error);
-                pending.Add(entry with { Attempts = attempts, NextAttemptAt = now + delay, LastError = error });
+                LogRetry(logger, HostId, entry.Message.Id, entry.Target.ToString(), attempts, delay.TotalSeconds, reason);
+                var retry = entry with { Attempts = attempts, NextAttemptAt = now + delay, LastError = reason };
+                if (index >= 0)
+                {
+                    pending[index] = retry;
+                }
+
+                outcomes.Add(new OutboxRow(retry, Dead: false));
             }
         }
 
-        apply(outbox with { Pending = pending, Dead = dead });
-        if (failed.Count > 0 || settings.CleanupDelayMs == 0)
-        {
-            // Attempt counts and dead letters must survive a restart, or back-off and the attempt limit would reset.
-            await PersistAsync();
-        }
-        else
-        {
-            storedHasDelivered = true;
-            var due = TimeSpan.FromMilliseconds(settings.CleanupDelayMs);
-            if (cleanupTimer is null)
-            {
-                cleanupTimer = host.RegisterGrainTimer(_ => CleanUpAsync(), new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { KeepAlive = true });
-            }
-            else
-            {
-                cleanupTimer.Change(due, Timeout.InfiniteTimeSpan);
-            }
-        }
-    }
-
-    private Task CleanUpAsync() => storedHasDelivered ? PersistAsync() : Task.CompletedTask;
-
-    private async Task PersistAsync()
-    {
         try
         {
-            await write();
-            storedHasDelivered = false;
+            // Attempt counts and dead letters must survive a restart, or back-off and the attempt limit would reset.
+            await store.RecordAttemptsAsync(owner, outcomes);
         }
         catch (Exception e)
         {
-            // Memory is ahead of storage: at worst entries are delivered again (receivers de-duplicate) and their
-            // attempt counts restart from the last stored value.
+            // Memory is ahead of storage: after a restart the attempts count again from the last stored value.
             LogPersistFailed(logger, e, HostId);
         }
+    }
+
+    private Task EnsureLoadedAsync() => loaded ? Task.CompletedTask : LoadAsync();
+
+    /// <summary>The rows are the truth; those delivered but not yet deleted are left out.</summary>
+    private async Task LoadAsync()
+    {
+        var rows = await store.LoadAsync(owner);
+        pending = [.. rows.Where(r => !r.Dead && !acknowledgements.IsUnsettled(OutboxRowKey.Of(owner, r.Entry))).Select(r => r.Entry)];
+        dead = [.. rows.Where(r => r.Dead).Select(r => r.Entry)];
+        loaded = true;
     }
 
     /// <summary>base x 2^(attempts-1), capped, then "equal jitter": a random point in the upper half.</summary>
@@ -212,7 +265,6 @@ public sealed partial class OutboxRelay
     /// <summary>Runs delivery when the first entry of some target is due (entries behind it wait for it).</summary>
     private void ScheduleDelivery()
     {
-        var pending = read().Pending;
         if (pending.Count == 0)
         {
             return;
@@ -221,11 +273,15 @@ public sealed partial class OutboxRelay
         var now = clock.GetUtcNow();
         var earliest = pending.GroupBy(e => e.Target).Min(g => g.First().NextAttemptAt ?? now);
         var due = earliest - now;
-        due = due < TimeSpan.Zero ? TimeSpan.Zero : due;
+        Schedule(due < TimeSpan.Zero ? TimeSpan.Zero : due);
+    }
+
+    private void Schedule(TimeSpan due)
+    {
         if (deliveryTimer is null)
         {
             deliveryTimer = host.RegisterGrainTimer(
-                _ => DeliverDueAsync(), new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { KeepAlive = true });
+                _ => DeliverAsync(), new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { KeepAlive = true });
         }
         else
         {
@@ -245,6 +301,9 @@ public sealed partial class OutboxRelay
     [LoggerMessage(Level = LogLevel.Error, Message = "Outbox of {Host}: message {MessageId} to {Target} dead-lettered after {Attempts} attempts")]
     private static partial void LogDeadLettered(ILogger logger, Exception exception, string host, string messageId, string target, int attempts);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox of {Host}: progress could not be stored; it is retried with the next write")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox of {Host}: attempts could not be stored; they count again from the stored value after a restart")]
     private static partial void LogPersistFailed(ILogger logger, Exception exception, string host);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Outbox of {Host}: deactivating with {Rows} delivered row(s) not yet deleted; another activation may deliver them again")]
+    private static partial void LogUnsettled(ILogger logger, string host, int rows);
 }

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using NoOrg.Configuration;
+using Orleans.Configuration;
 
 namespace NoOrg.Grains.Patterns.Outbox;
 
@@ -17,9 +19,12 @@ public static class OutboxServiceCollectionExtensions
         services.AddSingleton(provider => new OutboxTargets(
             provider.GetRequiredService<IGrainFactory>(), provider.GetRequiredService<OutboxRegistry>(), provider.GetRequiredService<WebhookDirectory>(),
             provider.GetRequiredService<IWebhookSender>(), provider.GetRequiredService<NoOrgSettings>(), provider.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(provider => new OutboxAcknowledgements(
+            provider.GetRequiredService<SqlOutboxStore>(), provider.GetRequiredService<ILogger<OutboxAcknowledgements>>()));
         services.AddSingleton(provider => new OutboxRelayFactory(
-            provider.GetRequiredService<OutboxTargets>(), provider.GetRequiredService<NoOrgSettings>(), provider.GetRequiredService<TimeProvider>(),
-            provider.GetRequiredService<ILoggerFactory>()));
+            provider.GetRequiredService<OutboxRegistry>(), provider.GetRequiredService<SqlOutboxStore>(), provider.GetRequiredService<OutboxAcknowledgements>(),
+            provider.GetRequiredService<OutboxTargets>(), provider.GetRequiredService<NoOrgSettings>(), provider.GetRequiredService<IOptions<ClusterOptions>>(),
+            provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<ILoggerFactory>()));
         return services;
     }
 

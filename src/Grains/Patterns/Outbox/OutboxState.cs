@@ -1,31 +1,27 @@
 namespace NoOrg.Grains.Patterns.Outbox;
 
 /// <summary>
-/// The outbox a grain embeds in its own persisted state, so a change and the messages it causes are one row write.
-/// The property names (<c>Outbox.Pending</c>, <c>Outbox.Dead</c>) are what migration 0009's partial indexes read:
-/// a host keeps this record under a property named <c>Outbox</c> of its state.
+/// The part of a host grain's state that records outbox messages: only those new in the write at hand. The database
+/// copies them into table <c>noorg_outbox</c> inside the same statement (migration 0015's triggers read
+/// <c>payload.Outbox.New</c>, so a host keeps this record under a property named <c>Outbox</c>); the relay empties
+/// <see cref="New"/> in memory once the write is stored, so each write carries only its own messages.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("noorg.outbox.state")]
 public sealed record OutboxState
 {
-    /// <summary>Messages still to deliver, in the order they were recorded.</summary>
-    [Id(0)] public IReadOnlyList<OutboxEntry> Pending { get; init; } = [];
-
-    /// <summary>Messages given up on after the maximum attempts, with their last error, until an operator retries them.</summary>
-    [Id(1)] public IReadOnlyList<OutboxEntry> Dead { get; init; } = [];
-
-    [System.Text.Json.Serialization.JsonIgnore] public bool IsEmpty => Pending.Count == 0;
+    /// <summary>Messages recorded by this write, in order: one entry per message and target.</summary>
+    [Id(2)] public IReadOnlyList<OutboxEntry> New { get; init; } = [];
 
     /// <summary>This outbox with <paramref name="message"/> added once for each target.</summary>
     public OutboxState Add(OutboxMessage message, IEnumerable<OutboxTarget> targets)
     {
         ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(targets);
-        return this with { Pending = [.. Pending, .. targets.Select(t => new OutboxEntry(message, t))] };
+        return this with { New = [.. New, .. targets.Select(t => new OutboxEntry(message, t))] };
     }
 }
 
-/// <summary>One message for one target, with its delivery attempts so far (persisted, so back-off survives restarts).</summary>
+/// <summary>One message for one target, with its delivery attempts so far (stored in its row, so back-off survives restarts).</summary>
 [GenerateSerializer, Immutable, Alias("noorg.outbox.entry")]
 public sealed record OutboxEntry(
     OutboxMessage Message, OutboxTarget Target, int Attempts = 0, DateTimeOffset? NextAttemptAt = null, string? LastError = null)

@@ -8,9 +8,9 @@ namespace NoOrg.Grains.Patterns.Outbox;
 
 /// <summary>
 /// Crash recovery for every outbox without a write or a reminder per message: every
-/// <c>NOORG_OUTBOX_SWEEP_SECONDS</c> it reads which stored grain states still hold pending messages and have not
-/// been written for a sweep period (a grain that is alive and delivering writes or keeps its own timer), and wakes
-/// those grains to deliver. A reminder keeps it alive across silo losses, like the dispatcher. Each sweep also
+/// <c>NOORG_OUTBOX_SWEEP_SECONDS</c> it reads which grains have outbox rows that are due and untouched for a sweep
+/// period (a relay that is alive delivers at once or keeps its rows fresh with each attempt), and wakes those grains,
+/// which read their rows and deliver. A reminder keeps it alive across silo losses, like the dispatcher. Each sweep also
 /// trims the inbox to its retention.
 /// </summary>
 public sealed partial class OutboxSweeperGrain(

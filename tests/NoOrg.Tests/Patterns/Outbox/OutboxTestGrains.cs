@@ -41,12 +41,11 @@ public sealed class OutboxProbeGrain(
     private OutboxRelay? relay;
     private bool crashed;
 
-    private OutboxRelay Outbox => relay ??= outboxes.Create(
-        this, () => state.State.Outbox, o => state.State = state.State with { Outbox = o }, () => state.WriteStateAsync());
+    private OutboxRelay Outbox => relay ??= outboxes.Create(this, StateName, () => state.State.Outbox, o => state.State = state.State with { Outbox = o });
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        Outbox.Activated();
+        Outbox.Activated(state.RecordExists);
         return Task.CompletedTask;
     }
 
@@ -74,9 +73,9 @@ public sealed class OutboxProbeGrain(
     }
 
     // A "crashed" activation must not deliver either when the sweeper knocks: only a new activation may.
-    public Task<int> DeliverOutboxAsync() => crashed ? Task.FromResult(state.State.Outbox.Pending.Count) : Outbox.DeliverDueAsync();
+    public Task<int> DeliverOutboxAsync() => crashed ? Task.FromResult(0) : Outbox.DeliverDueAsync();
 
-    public Task<IReadOnlyList<OutboxEntryView>> GetOutboxAsync() => Task.FromResult(Outbox.View());
+    public Task<IReadOnlyList<OutboxEntryView>> GetOutboxAsync() => Outbox.ViewAsync();
 
     public Task<int> RetryDeadLettersAsync(string? messageId) => Outbox.RetryDeadAsync(messageId);
 
