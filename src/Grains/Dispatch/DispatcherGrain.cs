@@ -160,25 +160,25 @@ public sealed partial class DispatcherGrain(
 
         bool IsBlocked(ReadyTask task) => blocked.Any(b => b.All(c => task.RequiredCapabilities.Contains(c, StringComparer.Ordinal)));
 
-        foreach (var task in ready)
+        async Task ConsiderAsync(ReadyTask task)
         {
             if (StallOf(task) is { } stall)
             {
                 await NoteAsync(task, stall.Reason);
-                continue;
+                return;
             }
 
             if (IsBlocked(task))
             {
                 await NoteAsync(task, await ExplainAsync(task));
-                continue;
+                return;
             }
 
             var candidates = await agents.CandidatesAsync(task.RequiredCapabilities, CandidatesPerTask);
             if (candidates.Count == 0)
             {
                 await StallAsync(task);
-                continue;
+                return;
             }
 
             var free = candidates.Where(c => !inFlight.ContainsKey(c.Id)).ToArray();
@@ -188,7 +188,7 @@ public sealed partial class DispatcherGrain(
                 if (IsBlocked(task))
                 {
                     await NoteAsync(task, await ExplainAsync(task));
-                    continue;
+                    return;
                 }
 
                 free = [.. await agents.CandidatesAsync(task.RequiredCapabilities, CandidatesPerTask)];
@@ -197,11 +197,31 @@ public sealed partial class DispatcherGrain(
                     // Nothing in flight any more: no agent has room for this list at all.
                     blocked.Add(task.RequiredCapabilities);
                     await StallAsync(task);
-                    continue;
+                    return;
                 }
             }
 
-            inFlight[free[0].Id] = (task, PlaceAsync(task, free));
+            inFlight[free[0].Id] = (task, PlaceOrLogAsync(task, free));
+        }
+
+        foreach (var task in ready)
+        {
+            try
+            {
+                await ConsiderAsync(task);
+            }
+            catch (Exception e)
+            {
+                // One task that cannot be handled must not stop dispatch for the others: its list waits for a sweep.
+                var reason = $"cannot be dispatched: {e.Message}";
+                LogTaskFailed(logger, e, task.Id);
+                if (stalled.TryAdd(task.StoredCapabilities, new Stall(task.RequiredCapabilities, reason)))
+                {
+                    newlyStalled++;
+                }
+
+                await NoteQuietlyAsync(task, reason);
+            }
         }
 
         await SettleAsync();
@@ -209,6 +229,32 @@ public sealed partial class DispatcherGrain(
     }
 
     private Task NoteAsync(ReadyTask task, string reason) => GrainFactory.GetGrain<ITaskGrain>(task.Id).NoteUnassignableAsync(reason);
+
+    private async Task NoteQuietlyAsync(ReadyTask task, string reason)
+    {
+        try
+        {
+            await NoteAsync(task, reason);
+        }
+        catch (Exception e)
+        {
+            LogTaskFailed(logger, e, task.Id); // the next sweep notes it
+        }
+    }
+
+    /// <summary>A placement that threw is one that did not place: the others of the pass go on.</summary>
+    private async Task<bool> PlaceOrLogAsync(ReadyTask task, IReadOnlyList<AgentSummary> candidates)
+    {
+        try
+        {
+            return await PlaceAsync(task, candidates);
+        }
+        catch (Exception e)
+        {
+            LogTaskFailed(logger, e, task.Id);
+            return false;
+        }
+    }
 
     /// <summary>Tries the candidates in order; false (and the reason noted on the task) when none takes it.</summary>
     private async Task<bool> PlaceAsync(ReadyTask task, IReadOnlyList<AgentSummary> candidates)
@@ -251,6 +297,9 @@ public sealed partial class DispatcherGrain(
     }
 
     private sealed record Stall(IReadOnlyList<string> Capabilities, string Reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId} could not be dispatched; dispatch goes on with the others")]
+    private static partial void LogTaskFailed(ILogger logger, Exception exception, string taskId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Task {TaskId} cannot be placed: {Reason}")]
     private static partial void LogUnassignable(ILogger logger, string taskId, string reason);

@@ -2,8 +2,10 @@ using NoOrg.Client.Tasks;
 using NoOrg.Grains.Agents;
 using NoOrg.Grains.Dispatch;
 using NoOrg.Grains.Tasks;
+using NoOrg.Storage;
 using NoOrg.Tests.Cluster;
 using NoOrg.Tests.Infrastructure;
+using NoOrg.Tests.Tasks;
 using NoOrg.Tests.Workers;
 
 namespace NoOrg.Tests.Dispatch;
@@ -156,6 +158,32 @@ public abstract class DispatchTests(ClusterFixture fixture)
             {
                 await Task.WhenAll(chunk.Select(id => Client.GetGrain<ITaskGrain>(id).CancelAsync("test clean-up", "test")));
             }
+        }
+    }
+
+    [SkippableFact]
+    public async Task A_stored_task_dispatch_cannot_handle_does_not_stop_dispatch_for_the_others()
+    {
+        Skip.If(fixture.Cluster is null, ClusterDatabases.SkipReason(fixture.Provider));
+
+        // An index row stored before today's limits (more required capabilities than the agent index looks up; written
+        // as a state row only the index reads): every pass that reaches it fails on it, and it comes first.
+        var bad = Unique("too-many");
+        var rows = new TaskStateRows(fixture.Provider.ToDialect(), fixture.Properties["NOORG_STORAGE_CONNECTION_STRING"]);
+        var capabilities = Enumerable.Range(0, AgentRules.MaxRequiredCapabilities + 8).Select(i => $"{bad}-{i}").ToArray();
+        await rows.WriteAsync(TaskIndexTests.Snapshot(bad, priority: TaskPriority.Critical, createdAt: DateTimeOffset.UtcNow.AddDays(-1), capabilities: capabilities));
+        try
+        {
+            var capability = Unique("cap");
+            var agentId = Unique("agent");
+            await RegisterAsync(agentId, capability, max: 1);
+            var takeable = await CreateAsync(capability);
+
+            Assert.Equal(takeable.Id, await NextAssignedAsync(agentId));
+        }
+        finally
+        {
+            await rows.ClearAsync(bad);
         }
     }
 
