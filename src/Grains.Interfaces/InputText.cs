@@ -18,6 +18,41 @@ public static class InputText
     /// <summary>Longest id of a task, agent or saga, in UTF-16 code units.</summary>
     public const int MaxIdLength = 256;
 
+    /// <summary>Metadata limits of tasks and agents alike.</summary>
+    public const int MaxMetadataEntries = 64;
+
+    public const int MaxMetadataKeyLength = 100;
+
+    public const int MaxMetadataValueLength = 1000;
+
+    /// <summary>Every problem of a task's or an agent's metadata, as "field: what is wrong", keys in order.</summary>
+    public static IEnumerable<string> MetadataProblems(IReadOnlyDictionary<string, string>? metadata)
+    {
+        if (metadata is null)
+        {
+            yield break;
+        }
+
+        if (metadata.Count > MaxMetadataEntries)
+        {
+            yield return $"metadata: at most {MaxMetadataEntries} entries (got {metadata.Count})";
+        }
+
+        foreach (var (key, value) in metadata.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            var problem = string.IsNullOrWhiteSpace(key) ? "metadata: keys must be non-blank"
+                : key.Length > MaxMetadataKeyLength ? $"metadata: key of {key.Length} characters; at most {MaxMetadataKeyLength} allowed"
+                : NameProblem("metadata key", key)
+                ?? (value is null ? $"metadata[{key}]: value required (use \"\" for none)"
+                : value.Length > MaxMetadataValueLength ? $"metadata[{key}]: at most {MaxMetadataValueLength} characters (got {value.Length})"
+                : TextProblem($"metadata[{key}]", value));
+            if (problem is not null)
+            {
+                yield return problem;
+            }
+        }
+    }
+
     /// <summary>
     /// Null when <paramref name="value"/> (null counts as empty) is free text that can be stored: well-formed UTF-16,
     /// no NUL. Otherwise "field: what is wrong".

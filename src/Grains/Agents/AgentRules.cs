@@ -25,9 +25,9 @@ internal static class AgentRules
     /// </summary>
     public const int MaxRequiredCapabilities = 32;
     public const int MaxConcurrentTasksLimit = 1000;
-    public const int MaxMetadataEntries = 64;
-    public const int MaxMetadataKeyLength = 100;
-    public const int MaxMetadataValueLength = 1000;
+    public const int MaxMetadataEntries = InputText.MaxMetadataEntries;
+    public const int MaxMetadataKeyLength = InputText.MaxMetadataKeyLength;
+    public const int MaxMetadataValueLength = InputText.MaxMetadataValueLength;
     public const int MaxReasonLength = 500;
     public const int MaxPageSize = 1000;
 
@@ -141,36 +141,11 @@ internal static class AgentRules
 
     private static Dictionary<string, string> Metadata(List<string> problems, IReadOnlyDictionary<string, string>? metadata)
     {
-        var result = new Dictionary<string, string>(metadata?.Count ?? 0, StringComparer.Ordinal);
-        if (metadata is null || metadata.Count == 0)
-        {
-            return result;
-        }
-
-        if (metadata.Count > MaxMetadataEntries)
-        {
-            problems.Add($"metadata: at most {MaxMetadataEntries} entries (got {metadata.Count})");
-        }
-
-        foreach (var (key, value) in metadata.OrderBy(p => p.Key, StringComparer.Ordinal))
-        {
-            var problem = string.IsNullOrWhiteSpace(key) ? "metadata: keys must be non-blank"
-                : key.Length > MaxMetadataKeyLength ? $"metadata: key of {key.Length} characters; at most {MaxMetadataKeyLength} allowed"
-                : InputText.NameProblem("metadata key", key)
-                ?? (value is null ? $"metadata[{key}]: value required (use \"\" for none)"
-                : value.Length > MaxMetadataValueLength ? $"metadata[{key}]: at most {MaxMetadataValueLength} characters (got {value.Length})"
-                : InputText.TextProblem($"metadata[{key}]", value));
-            if (problem is not null)
-            {
-                problems.Add(problem);
-            }
-            else
-            {
-                result[key] = value!;
-            }
-        }
-
-        return result;
+        var found = InputText.MetadataProblems(metadata).ToList();
+        problems.AddRange(found);
+        return metadata is null || found.Count > 0
+            ? new Dictionary<string, string>(StringComparer.Ordinal)
+            : new Dictionary<string, string>(metadata, StringComparer.Ordinal);
     }
 
     /// <summary>A status reason: optional, trimmed, bounded.</summary>

@@ -20,9 +20,9 @@ internal static class TaskSpecRules
     public const int MaxTypeLength = 100;
     public const int MaxDescriptionLength = 4000;
     public const int MaxAttemptsLimit = 100;
-    public const int MaxMetadataEntries = 64;
-    public const int MaxMetadataKeyLength = 100;
-    public const int MaxMetadataValueLength = 1000;
+    public const int MaxMetadataEntries = InputText.MaxMetadataEntries;
+    public const int MaxMetadataKeyLength = InputText.MaxMetadataKeyLength;
+    public const int MaxMetadataValueLength = InputText.MaxMetadataValueLength;
     public const int MaxActorLength = 200;
     public const int MaxErrorLength = 4000;
     public static readonly TimeSpan MaxTimeout = TimeSpan.FromDays(365);
@@ -151,32 +151,7 @@ internal static class TaskSpecRules
     public static string? DeadlineProblem(DateTimeOffset deadline, DateTimeOffset now) =>
         deadline <= now ? $"deadline: must be in the future (got {deadline:O}, now is {now:O})" : null;
 
-    public static IEnumerable<string> MetadataProblems(IReadOnlyDictionary<string, string>? metadata)
-    {
-        if (metadata is null)
-        {
-            yield break;
-        }
-
-        if (metadata.Count > MaxMetadataEntries)
-        {
-            yield return $"metadata: at most {MaxMetadataEntries} entries (got {metadata.Count})";
-        }
-
-        foreach (var (key, value) in metadata.OrderBy(p => p.Key, StringComparer.Ordinal))
-        {
-            var problem = string.IsNullOrWhiteSpace(key) ? "metadata: keys must be non-blank"
-                : key.Length > MaxMetadataKeyLength ? $"metadata: key of {key.Length} characters; at most {MaxMetadataKeyLength} allowed"
-                : InputText.NameProblem("metadata key", key)
-                ?? (value is null ? $"metadata[{key}]: value required (use \"\" for none)"
-                : value.Length > MaxMetadataValueLength ? $"metadata[{key}]: at most {MaxMetadataValueLength} characters (got {value.Length})"
-                : InputText.TextProblem($"metadata[{key}]", value));
-            if (problem is not null)
-            {
-                yield return problem;
-            }
-        }
-    }
+    public static IEnumerable<string> MetadataProblems(IReadOnlyDictionary<string, string>? metadata) => InputText.MetadataProblems(metadata);
 
     /// <summary>Null when <paramref name="json"/> is valid JSON of at most <paramref name="maxBytes"/> UTF-8 bytes.</summary>
     public static string? JsonProblem(string field, string? json, int maxBytes)
