@@ -3,13 +3,18 @@ using Microsoft.Extensions.Logging;
 namespace NoOrg.Grains.Patterns.Outbox;
 
 /// <summary>
-/// Deletes delivered outbox rows for every relay on this silo, in batches without a time window: the first
-/// acknowledgement starts a flush at once; those that arrive while it runs go together in the next one. A failed
+/// Deletes delivered outbox rows for every relay on this silo, in batches: the first acknowledgement starts a flush
+/// <see cref="Gather"/> later, so the deliveries of that window (one grain's quick succession of changes, or many
+/// grains' at one caller each) share one delete; those that arrive while it runs go together in the next one. The
+/// window is off every caller's path: a delivered row only waits a little longer to be deleted. A failed
 /// flush is retried with a growing pause, so a database outage costs nothing but redeliveries if the silo dies
 /// meanwhile (receivers de-duplicate). Rows waiting here are "unsettled": a relay that reloads its rows skips them.
 /// </summary>
 internal sealed partial class OutboxAcknowledgements(SqlOutboxStore store, ILogger<OutboxAcknowledgements> logger)
 {
+    /// <summary>How long the first acknowledgement waits for others before its delete goes out.</summary>
+    internal static readonly TimeSpan Gather = TimeSpan.FromMilliseconds(200);
+
     private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan LongestRetry = TimeSpan.FromSeconds(30);
 
@@ -34,7 +39,11 @@ internal sealed partial class OutboxAcknowledgements(SqlOutboxStore store, ILogg
         if (start)
         {
             // Off the grain's scheduler: the flush serves every grain of the silo.
-            _ = Task.Run(FlushAsync);
+            _ = Task.Run(async () =>
+            {
+                await Task.Delay(Gather);
+                await FlushAsync();
+            });
         }
 
         return done.Task;
