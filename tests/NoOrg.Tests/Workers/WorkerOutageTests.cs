@@ -46,6 +46,9 @@ public abstract class WorkerOutageTests(ClusterFixture fixture)
             var after = await Eventually.ReturnsAsync(() => health.CheckHealthAsync(new HealthCheckContext()),
                 r => r.Status == HealthStatus.Healthy, TimeSpan.FromSeconds(30), "the worker to be healthy again");
             Assert.Contains("connected", after.Description, StringComparison.Ordinal);
+            // The cluster can have a completion before the worker's call has returned and recorded it.
+            await Eventually.ReturnsAsync(() => Task.FromResult(worker.Service.Reported.Count), n => n >= ids.Count, TimeSpan.FromSeconds(30),
+                "the worker to record every report");
             Assert.Equal(ids.Order(StringComparer.Ordinal), worker.Service.Reported.Order(StringComparer.Ordinal));
             Assert.Equal(ids.Order(StringComparer.Ordinal), worker.Handler.Ran.Order(StringComparer.Ordinal));
         }
