@@ -174,7 +174,9 @@ public abstract class AgentHealthMonitoringTests(ClusterFixture fixture)
                 var handedBack = await Eventually.ReturnsAsync(task.GetAsync, t => t!.AssignedTo != id, Patience, "the task to be handed back");
                 var lost = (await task.GetHistoryAsync(0, 100)).Items.Single(e => e.Action == TaskAction.AgentLost);
                 Assert.True(lost.At - since >= TimeSpan.FromSeconds(4), $"handed back {(lost.At - since).TotalSeconds:F1}s after turning unhealthy");
-                Assert.Contains($"agent unhealthy: {FlagHealthCheck.CheckName}: the test flag says this agent is broken", lost.Reason, StringComparison.Ordinal);
+                // Handed back for being unhealthy, because of the flag (a loaded machine may add a late heartbeat to the verdict).
+                Assert.Contains("agent unhealthy: ", lost.Reason, StringComparison.Ordinal);
+                Assert.Contains($"{FlagHealthCheck.CheckName}: the test flag says this agent is broken", lost.Reason, StringComparison.Ordinal);
                 Assert.Equal(AgentStatus.Available, (await agent.GetAsync())!.Status); // it still heartbeats: not offline
                 Assert.Null(handedBack!.AssignedTo);
             }
