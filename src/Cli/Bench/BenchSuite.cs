@@ -21,6 +21,12 @@ internal sealed class BenchSuite(BenchRun run)
         var scenarios = Create(insert).Where(s => run.Plan.Operations.Contains(s.Name, StringComparer.Ordinal)).ToArray();
         var results = scenarios.ToDictionary(s => s.Name, _ => new List<LevelResult>(), StringComparer.Ordinal);
         var writes = new List<WriteCost>();
+        var backlog = new UnplaceableBacklog(run);
+        if (run.Plan.Unplaceable > 0)
+        {
+            await backlog.CreateAsync(run.Plan.Unplaceable, progress.Scaling, cancellationToken);
+        }
+
         foreach (var scenario in scenarios)
         {
             await scenario.StartAsync(cancellationToken);
@@ -56,6 +62,8 @@ internal sealed class BenchSuite(BenchRun run)
             {
                 await scenario.StopAsync(CancellationToken.None);
             }
+
+            await backlog.CancelAsync(CancellationToken.None);
         }
 
         var operations = scenarios.Select(s => new OperationResult(s.Name, s.Measures, s.IsFloor, results[s.Name])).ToArray();
@@ -73,7 +81,8 @@ internal sealed class BenchSuite(BenchRun run)
             LoadAverage());
         var plan = run.Plan;
         var configuration = new BenchConfiguration(
-            plan.Levels, plan.Warmup.TotalSeconds, plan.Duration.TotalSeconds, plan.Count, plan.Scale, plan.QuerySamples, plan.Operations, plan.ProfileSamples);
+            plan.Levels, plan.Warmup.TotalSeconds, plan.Duration.TotalSeconds, plan.Count, plan.Scale, plan.QuerySamples, plan.Operations, plan.ProfileSamples,
+            plan.Unplaceable);
         return new BenchReport(
             Informational(typeof(BenchSuite).Assembly), startedAt, DateTimeOffset.UtcNow, configuration, machine, operations,
             RatioRow.From(operations), writes, scale);

@@ -73,4 +73,5 @@ internal sealed record BenchPlan(
     int Scale,
     int QuerySamples,
     IReadOnlyList<string> Operations,
-    int ProfileSamples = 0);
+    int ProfileSamples = 0,
+    int Unplaceable = 0);

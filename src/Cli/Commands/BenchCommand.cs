@@ -30,17 +30,22 @@ internal static class BenchCommand
         {
             Description = "PostgreSQL only: rows written and transactions committed per operation, from N samples each (0: skip)", DefaultValueFactory = _ => 0,
         };
+        var unplaceable = new Option<int>("--unplaceable")
+        {
+            Description = "Create N pending tasks no agent can take before measuring (cancelled afterwards): what such a backlog costs", DefaultValueFactory = _ => 0,
+        };
         var output = new Option<FileInfo?>("--out") { Description = "Write the full report as JSON to this file" };
         var command = new Command("bench", "Measure registration, creation, assignment, state sync and the task lifecycle against the storage and messaging floors")
         {
-            levels, duration, warmup, count, scale, samples, operations, profile, output,
+            levels, duration, warmup, count, scale, samples, operations, profile, unplaceable, output,
         };
         command.SetAction(CliContext.Run(async (parse, settings, cancellationToken) =>
         {
             var chosen = parse.GetValue(operations) is { Length: > 0 } o ? o : [.. BenchSuite.AllOperations];
             var plan = new BenchPlan(
                 parse.GetValue(levels)!, TimeSpan.FromSeconds(parse.GetValue(warmup)), TimeSpan.FromSeconds(parse.GetValue(duration)),
-                parse.GetValue(count), parse.GetValue(scale), parse.GetValue(samples), chosen, parse.GetValue(profile));
+                parse.GetValue(count), parse.GetValue(scale), parse.GetValue(samples), chosen, parse.GetValue(profile),
+                parse.GetValue(unplaceable));
             if (Problem(plan) is { } problem)
             {
                 return CliContext.Fail(parse, problem, CliContext.BadConfiguration);
@@ -82,6 +87,7 @@ internal static class BenchCommand
             : plan.Count < 0 ? "--count: must be 0 or more"
             : plan.Scale < 0 ? "--scale: must be 0 or more"
             : plan.ProfileSamples < 0 ? "--profile-writes: must be 0 or more"
+            : plan.Unplaceable is < 0 or > 1_000_000 ? "--unplaceable: must be 0 to 1000000"
             : plan.QuerySamples < 1 ? "--query-samples: must be 1 or more"
             : unknown.Length > 0 ? $"--operation: unknown {string.Join(", ", unknown)}; known: {string.Join(", ", BenchSuite.AllOperations)}"
             : null;

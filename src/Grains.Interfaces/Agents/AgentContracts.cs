@@ -68,7 +68,8 @@ public sealed record AgentSummary(
     IReadOnlyList<string> Capabilities,
     int ActiveTasks,
     int MaxConcurrentTasks,
-    DateTimeOffset? LastHeartbeatAt);
+    DateTimeOffset? LastHeartbeatAt,
+    string Health = "Healthy");
 
 [GenerateSerializer, Immutable, Alias("noorg.agents.counts")]
 public sealed record AgentCounts(

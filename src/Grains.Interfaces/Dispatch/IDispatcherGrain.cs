@@ -3,23 +3,24 @@ using Orleans.Concurrency;
 namespace NoOrg.Grains.Dispatch;
 
 /// <summary>
-/// Places ready tasks on capable agents: critical before high before medium before low, first come first served
-/// within a priority, least-loaded agent first, never beyond an agent's limit. One per cluster (key 0).
+/// The cluster's dispatch directory (key 0): it knows which pools (<see cref="IPoolDispatcherGrain"/>) wait for
+/// agents and passes agents' room on to the pools they can serve, and it sweeps the task index so that a pool whose
+/// notices were lost with a silo is looked at again. Placing is done by the pools, side by side.
 /// </summary>
 [Alias("noorg.dispatch.dispatcher")]
 public interface IDispatcherGrain : IGrainWithIntegerKey
 {
     public const long Key = 0;
 
-    /// <summary>Something changed (a task became ready, an agent freed capacity): run a dispatch pass soon.</summary>
+    /// <summary>Sweep soon: every pool with ready tasks reads them from the index again.</summary>
     [Alias("kick"), OneWay] Task KickAsync();
 
-    /// <summary>
-    /// An agent with these capabilities has room (it registered, freed a slot, or accepts work again): tasks it could
-    /// serve that were waiting for capacity are looked at again.
-    /// </summary>
-    [Alias("capacity"), OneWay] Task CapacityAsync(IReadOnlyList<string> capabilities);
+    /// <summary>An agent's room changed (it registered, freed a slot, or accepts work again).</summary>
+    [Alias("capacity"), OneWay] Task CapacityAsync(AgentCapacity agent);
 
-    /// <summary>Runs one dispatch pass now and returns how many tasks were assigned.</summary>
+    /// <summary>A pool has tasks and wants to hear about agents' room (<paramref name="waiting"/>), or no longer does.</summary>
+    [Alias("interest"), OneWay] Task InterestAsync(string pool, bool waiting);
+
+    /// <summary>Sweeps every pool with ready tasks now and returns how many tasks they assigned.</summary>
     [Alias("dispatch-now")] Task<int> DispatchNowAsync();
 }

@@ -859,8 +859,13 @@ public sealed partial class AgentGrain(
     {
         try
         {
-            var dispatcher = GrainFactory.GetGrain<IDispatcherGrain>(IDispatcherGrain.Key);
-            await (state.State.Registration is { } registration ? dispatcher.CapacityAsync(registration.Capabilities) : dispatcher.KickAsync());
+            if (state.State is { Registration: { } registration } current)
+            {
+                await GrainFactory.GetGrain<IDispatcherGrain>(IDispatcherGrain.Key).CapacityAsync(new AgentCapacity(
+                    Id, registration.Capabilities, current.ActiveTaskIds.Count, registration.MaxConcurrentTasks,
+                    current.Status is AgentStatus.Available or AgentStatus.Busy && current.Health != HealthStatus.Unhealthy,
+                    current.Health == HealthStatus.Degraded));
+            }
         }
         catch (Exception e)
         {

@@ -15,7 +15,7 @@ namespace NoOrg.Grains.Agents;
 internal sealed class SqlAgentIndex(IndexDatabase database) : IAgentIndex
 {
     private const string SummaryColumns =
-        "a.agent_id, a.name, a.agent_type, a.status, a.capabilities, a.active_tasks, a.max_concurrent, a.last_heartbeat_at";
+        "a.agent_id, a.name, a.agent_type, a.status, a.capabilities, a.active_tasks, a.max_concurrent, a.last_heartbeat_at, a.health";
 
     // Unhealthy agents (health decided by their monitors, see Health/AgentHealthGrain) take no new work.
     private const string AcceptsWork = "a.status IN ('Available', 'Busy') AND a.health <> 'Unhealthy'";
@@ -200,7 +200,8 @@ internal sealed class SqlAgentIndex(IndexDatabase database) : IAgentIndex
                 JsonSerializer.Deserialize<List<string>>(reader.GetString(4)) ?? [],
                 Convert.ToInt32(reader.GetValue(5), CultureInfo.InvariantCulture),
                 Convert.ToInt32(reader.GetValue(6), CultureInfo.InvariantCulture),
-                await reader.IsDBNullAsync(7, cancellationToken) ? null : await reader.GetFieldValueAsync<DateTimeOffset>(7, cancellationToken)));
+                await reader.IsDBNullAsync(7, cancellationToken) ? null : await reader.GetFieldValueAsync<DateTimeOffset>(7, cancellationToken),
+                reader.GetString(8)));
         }
 
         return items;

@@ -27,6 +27,17 @@ public interface ITaskIndex
     Task<IReadOnlyList<ReadyTask>> ReadyAsync(
         DateTimeOffset now, int limit, IReadOnlyCollection<string>? skipCapabilities = null, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The ready tasks of one dispatch pool, in dispatch order: those whose stored capability list is
+    /// <paramref name="pool"/> (a <see cref="Dispatch.DispatchPool.KeyOf"/> key) as this database stores it, or one of
+    /// <paramref name="storedForms"/>.
+    /// </summary>
+    Task<IReadOnlyList<ReadyTask>> ReadyInPoolAsync(
+        string pool, IReadOnlyCollection<string> storedForms, DateTimeOffset now, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>The distinct stored capability lists of ready tasks: the pools that have work.</summary>
+    Task<IReadOnlyList<string>> ReadyPoolsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default);
+
     /// <summary>Terminal tasks that finished before <paramref name="cutoff"/>, oldest first.</summary>
     Task<IReadOnlyList<string>> FinishedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken = default);
 }

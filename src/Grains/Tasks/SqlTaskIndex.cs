@@ -167,7 +167,7 @@ internal sealed class SqlTaskIndex(IndexDatabase database) : ITaskIndex
             : "";
         await using var command = Command(connection, null, $"""
             SELECT id, priority, required_capabilities, created_at FROM noorg_tasks
-            WHERE state = 'pending' AND waiting_count = 0 AND (next_attempt_at IS NULL OR next_attempt_at <= @now) {skip}
+            WHERE {ReadyPredicate} {skip}
             ORDER BY priority DESC, created_at, id
             LIMIT @limit
             """);
@@ -178,6 +178,68 @@ internal sealed class SqlTaskIndex(IndexDatabase database) : ITaskIndex
             Add(command, "@skip", IsPostgres ? skipCapabilities.ToArray() : JsonSerializer.Serialize(skipCapabilities));
         }
 
+        return await ReadReadyAsync(command, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<ReadyTask>> ReadyInPoolAsync(
+        string pool, IReadOnlyCollection<string> storedForms, DateTimeOffset now, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(pool);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        await using var connection = await OpenAsync(cancellationToken);
+
+        // Each form is read through ix_noorg_tasks_pool in dispatch order, at most @limit rows each.
+        await using var command = Command(connection, null, IsPostgres
+            ? $"""
+              SELECT r.id, r.priority, r.required_capabilities, r.created_at
+                FROM (SELECT DISTINCT unnest(@forms || (@pool::jsonb)::text) AS form) AS f
+               CROSS JOIN LATERAL (
+                     SELECT id, priority, required_capabilities, created_at FROM noorg_tasks
+                      WHERE md5(required_capabilities) = md5(f.form) AND required_capabilities = f.form
+                        AND {ReadyPredicate}
+                      ORDER BY priority DESC, created_at, id
+                      LIMIT @limit) AS r
+               ORDER BY r.priority DESC, r.created_at, r.id
+               LIMIT @limit
+              """
+            : $"""
+              SELECT id, priority, required_capabilities, created_at FROM noorg_tasks
+               WHERE required_capabilities IN (SELECT value FROM json_each(@forms) UNION SELECT json(@pool))
+                 AND {ReadyPredicate}
+               ORDER BY priority DESC, created_at, id
+               LIMIT @limit
+              """);
+        Add(command, "@pool", pool);
+        Add(command, "@forms", IsPostgres ? storedForms.ToArray() : JsonSerializer.Serialize(storedForms));
+        Add(command, "@now", Time(now));
+        Add(command, "@limit", Math.Min(limit, MaxPageSize));
+        return await ReadReadyAsync(command, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<string>> ReadyPoolsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = Command(connection, null,
+            $"SELECT DISTINCT required_capabilities FROM noorg_tasks WHERE {ReadyPredicate} LIMIT @limit");
+        Add(command, "@now", Time(now));
+        Add(command, "@limit", Math.Min(limit, MaxPageSize));
+        var pools = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            pools.Add(reader.GetString(0));
+        }
+
+        return pools;
+    }
+
+    /// <summary>Pending, nothing to wait for, back-off over: the literal predicate the partial indexes match.</summary>
+    private const string ReadyPredicate =
+        "state = 'pending' AND waiting_count = 0 AND (next_attempt_at IS NULL OR next_attempt_at <= @now)";
+
+    private async Task<IReadOnlyList<ReadyTask>> ReadReadyAsync(DbCommand command, CancellationToken cancellationToken)
+    {
         var ready = new List<ReadyTask>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))

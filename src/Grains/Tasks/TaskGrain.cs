@@ -808,11 +808,18 @@ public sealed partial class TaskGrain(
         }
     }
 
+    /// <summary>Puts the ready task in its pool's queue (one-way): the pool places it, or says why it waits.</summary>
     private async Task KickDispatcherAsync()
     {
+        if (state.State.Task is not { State: TaskState.Pending } task)
+        {
+            return;
+        }
+
         try
         {
-            await GrainFactory.GetGrain<IDispatcherGrain>(IDispatcherGrain.Key).KickAsync();
+            await GrainFactory.GetGrain<IPoolDispatcherGrain>(DispatchPool.KeyOf(task.Spec.RequiredCapabilities))
+                .EnqueueAsync(new QueuedTask(Id, task.Spec.Priority, task.CreatedAt));
         }
         catch (Exception e)
         {

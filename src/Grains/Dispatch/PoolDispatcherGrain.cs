@@ -1,0 +1,479 @@
+using Microsoft.Extensions.Logging;
+using NoOrg.Grains.Agents;
+using NoOrg.Grains.Errors;
+using NoOrg.Grains.Tasks;
+using Orleans.Concurrency;
+
+namespace NoOrg.Grains.Dispatch;
+
+/// <summary>
+/// Dispatch for the ready tasks of one required capability list. Its queue (priority, then first come) and its view of
+/// the agents' room live in memory; the task index is what it rebuilds them from. Placements run side by side: the
+/// head of the queue takes the best agent with room (healthy before degraded, then least loaded), and the next task
+/// does not wait for it. The agent grain has the final say on capacity
+/// (<see cref="Agents.IAgentGrain.TryReserveAsync"/>), so a stale view costs a retry, never an over-assignment.
+/// <para>
+/// Reentrant: every call interleaves at its awaits. The state below is only touched between awaits, on the grain's
+/// one scheduler, and each placement owns its task (it is out of the queue while it is placed).
+/// </para>
+/// </summary>
+[Reentrant]
+public sealed partial class PoolDispatcherGrain(
+    ITaskIndex tasks,
+    IAgentIndex agents,
+    TimeProvider clock,
+    ILogger<PoolDispatcherGrain> logger) : Grain, IPoolDispatcherGrain
+{
+    /// <summary>Ready tasks read from the index at a time.</summary>
+    internal const int PageSize = 200;
+
+    /// <summary>Tasks kept in memory; the rest wait in the index until the queue has room.</summary>
+    private const int QueueLimit = 5_000;
+    private const int MaxInFlight = 32;
+    private const int ViewSize = 50;
+    private const int ConcurrentNotes = 4;
+    private static readonly TimeSpan IdleAfter = TimeSpan.FromSeconds(30);
+
+    private readonly SortedSet<QueuedTask> queue = new(DispatchOrder.Instance);
+    private readonly Dictionary<string, QueuedTask> queued = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Task> placing = new(StringComparer.Ordinal);
+
+    /// <summary>Tasks a placement failed on for a reason of their own: left alone until the next sweep.</summary>
+    private readonly HashSet<string> parked = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, AgentRoom> view = new(StringComparer.Ordinal);
+    private readonly HashSet<string> forms = new(StringComparer.Ordinal);
+
+    private IReadOnlyList<string> capabilities = [];
+    private bool viewStale = true;
+    private bool overflow;
+    private bool waiting;
+    private Task? refreshing;
+    private Task? loading;
+    private DateTimeOffset lastBusyAt;
+    private int placed;
+
+    /// <summary>Why the queued tasks cannot be placed now, while no agent has room; null while they can.</summary>
+    private string? stallReason;
+    private Task? explaining;
+    private readonly HashSet<string> noted = new(StringComparer.Ordinal);
+    private readonly Queue<string> toNote = new();
+    private int notesInFlight;
+
+    private string Pool => this.GetPrimaryKeyString();
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        capabilities = DispatchPool.CapabilitiesOf(Pool);
+        lastBusyAt = clock.GetUtcNow();
+        this.RegisterGrainTimer(_ => IdleCheckAsync(), new GrainTimerCreationOptions(IdleAfter, IdleAfter) { Interleave = true });
+        LoadSoon();
+        return Task.CompletedTask;
+    }
+
+    public Task EnqueueAsync(QueuedTask task)
+    {
+        parked.Remove(task.Id);
+        Add(task);
+        Pump();
+        return Task.CompletedTask;
+    }
+
+    public Task CapacityAsync(AgentCapacity agent)
+    {
+        if (agent.HasRoom)
+        {
+            view[agent.AgentId] = new AgentRoom(agent.AgentId, agent.ActiveTasks, agent.MaxConcurrentTasks, agent.Degraded);
+            Unstall();
+        }
+        else
+        {
+            view.Remove(agent.AgentId);
+        }
+
+        Pump();
+        return Task.CompletedTask;
+    }
+
+    public Task RefreshAsync(string storedForm)
+    {
+        LookAgain(storedForm);
+        return Task.CompletedTask;
+    }
+
+    public async Task<int> SweepAsync(string storedForm)
+    {
+        var before = placed;
+        LookAgain(storedForm);
+        for (var round = 0; round < 20 && (loading ?? refreshing ?? (placing.Count > 0 ? Task.WhenAll(placing.Values) : null)) is { } busy; round++)
+        {
+            await busy;
+        }
+
+        return placed - before;
+    }
+
+    private void LookAgain(string storedForm)
+    {
+        if (!string.IsNullOrEmpty(storedForm))
+        {
+            forms.Add(storedForm);
+        }
+
+        parked.Clear();
+        viewStale = true;
+        RefreshSoon(); // the view may hold agents that left without a notice
+        Unstall();
+        if (waiting)
+        {
+            Announce(true); // the directory may have lost its memory with a silo
+        }
+
+        LoadSoon();
+    }
+
+    private void Add(QueuedTask task)
+    {
+        if (placing.ContainsKey(task.Id) || parked.Contains(task.Id) || !queued.TryAdd(task.Id, task))
+        {
+            return;
+        }
+
+        queue.Add(task);
+        if (queue.Count > QueueLimit)
+        {
+            var last = queue.Max!;
+            queue.Remove(last);
+            queued.Remove(last.Id);
+            overflow = true; // it is still in the index: read again once the queue has room
+        }
+
+        if (stallReason is not null)
+        {
+            NoteLater(task.Id);
+        }
+    }
+
+    /// <summary>Starts placements for the head of the queue while agents have room; never waits itself.</summary>
+    private void Pump()
+    {
+        if (queue.Count > 0 || placing.Count > 0)
+        {
+            lastBusyAt = clock.GetUtcNow();
+            if (!waiting)
+            {
+                waiting = true;
+                viewStale = true; // notices were not coming while nobody was waiting
+                Announce(true);
+            }
+        }
+
+        while (placing.Count < MaxInFlight && queue.Count > 0)
+        {
+            var agent = BestAgent();
+            if (agent is null)
+            {
+                if (viewStale)
+                {
+                    RefreshSoon();
+                }
+                else if (placing.Count == 0)
+                {
+                    StallSoon();
+                }
+
+                break;
+            }
+
+            var task = queue.Min!;
+            queue.Remove(task);
+            queued.Remove(task.Id);
+            view[agent.Id] = agent with { Active = agent.Active + 1 };
+            placing[task.Id] = PlaceAsync(task, agent.Id);
+        }
+
+        if (queue.Count < PageSize && overflow)
+        {
+            LoadSoon();
+        }
+    }
+
+    private AgentRoom? BestAgent()
+    {
+        AgentRoom? best = null;
+        foreach (var room in view.Values)
+        {
+            if (room.Active < room.Max && (best is null || room.IsBetterThan(best)))
+            {
+                best = room;
+            }
+        }
+
+        return best;
+    }
+
+    private async Task PlaceAsync(QueuedTask task, string agentId)
+    {
+        await Task.Yield(); // the pump goes on with the next task
+        try
+        {
+            await GrainFactory.GetGrain<ITaskGrain>(task.Id).AssignAsync(agentId, "dispatcher");
+            placed++;
+            noted.Remove(task.Id);
+        }
+        catch (ConflictException)
+        {
+            // The agent refused (full, not accepting, unhealthy): it leaves the view until it reports room again.
+            view.Remove(agentId);
+            Add(task);
+        }
+        catch (Exception e) when (e is InvalidTransitionException or NotFoundException)
+        {
+            noted.Remove(task.Id); // the task moved on (cancelled, assigned by hand, removed) since it was queued
+        }
+        catch (Exception e)
+        {
+            // One task that cannot be placed must not stop the others: it waits for the next sweep.
+            // Whose fault it was is unknown, so the agent leaves the view too, until it reports room or a refresh.
+            LogTaskFailed(logger, e, task.Id);
+            parked.Add(task.Id);
+            view.Remove(agentId);
+
+            await NoteQuietlyAsync(task.Id, $"cannot be dispatched: {e.Message}");
+        }
+        finally
+        {
+            placing.Remove(task.Id);
+            Pump();
+        }
+    }
+
+    private void LoadSoon() => loading ??= LoadAsync();
+
+    private async Task LoadAsync()
+    {
+        await Task.Yield();
+        try
+        {
+            var ready = await tasks.ReadyInPoolAsync(Pool, forms, clock.GetUtcNow(), PageSize);
+            overflow = ready.Count == PageSize;
+            foreach (var task in ready)
+            {
+                forms.Add(task.StoredCapabilities);
+                Add(new QueuedTask(task.Id, task.Priority, task.CreatedAt));
+            }
+        }
+        catch (Exception e)
+        {
+            LogPoolFailed(logger, e, Pool, "read its ready tasks"); // the next sweep reads again
+        }
+        finally
+        {
+            loading = null;
+        }
+
+        Pump();
+    }
+
+    private void RefreshSoon() => refreshing ??= RefreshViewAsync();
+
+    private async Task RefreshViewAsync()
+    {
+        await Task.Yield();
+        try
+        {
+            var candidates = await agents.CandidatesAsync(capabilities, ViewSize);
+            view.Clear();
+            foreach (var c in candidates)
+            {
+                view[c.Id] = new AgentRoom(c.Id, c.ActiveTasks, c.MaxConcurrentTasks, c.Health == "Degraded");
+            }
+
+            viewStale = false;
+        }
+        catch (Exception e)
+        {
+            // A list the agent index cannot look up (stored before today's limits) or a database outage: its tasks
+            // wait for the next sweep, and no other pool is held up.
+            LogPoolFailed(logger, e, Pool, "read the agents' room");
+            viewStale = false;
+            stallReason ??= $"cannot be dispatched: {e.Message}";
+            foreach (var id in queued.Keys)
+            {
+                NoteLater(id);
+            }
+
+            refreshing = null;
+            return;
+        }
+
+        refreshing = null;
+        Pump();
+    }
+
+    private void Unstall()
+    {
+        stallReason = null;
+        noted.Clear();
+        toNote.Clear();
+    }
+
+    /// <summary>No agent has room: finds out why once, and tells the queued tasks (one write each, once per reason).</summary>
+    private void StallSoon()
+    {
+        if (stallReason is not null || explaining is not null)
+        {
+            return;
+        }
+
+        explaining = ExplainAsync();
+    }
+
+    private async Task ExplainAsync()
+    {
+        await Task.Yield();
+        try
+        {
+            var (capable, accepting) = await agents.CapabilityCoverageAsync(capabilities);
+            var needs = capabilities.Count == 0 ? "any capability" : $"capabilities [{string.Join(", ", capabilities)}]";
+            var reason = capable == 0 ? $"no registered agent has {needs}"
+                : accepting == 0 ? $"all {capable} agent(s) with {needs} are draining, offline, in error or unhealthy"
+                : $"all {accepting} agent(s) with {needs} that accept work are at capacity";
+            if (BestAgent() is null && queue.Count > 0)
+            {
+                stallReason = reason;
+                LogStalled(logger, Pool, queue.Count, reason);
+                foreach (var id in queued.Keys)
+                {
+                    NoteLater(id);
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            LogPoolFailed(logger, e, Pool, "explain why its tasks wait");
+        }
+        finally
+        {
+            explaining = null;
+        }
+    }
+
+    private void NoteLater(string taskId)
+    {
+        if (noted.Add(taskId))
+        {
+            toNote.Enqueue(taskId);
+        }
+
+        while (notesInFlight < ConcurrentNotes && toNote.Count > 0)
+        {
+            notesInFlight++;
+            _ = NoteNextAsync(toNote.Dequeue());
+        }
+    }
+
+    private async Task NoteNextAsync(string taskId)
+    {
+        await Task.Yield();
+        try
+        {
+            if (stallReason is { } reason && queued.ContainsKey(taskId))
+            {
+                await NoteQuietlyAsync(taskId, reason);
+            }
+        }
+        finally
+        {
+            notesInFlight--;
+            if (toNote.Count > 0 && notesInFlight < ConcurrentNotes)
+            {
+                notesInFlight++;
+                _ = NoteNextAsync(toNote.Dequeue());
+            }
+        }
+    }
+
+    private async Task NoteQuietlyAsync(string taskId, string reason)
+    {
+        try
+        {
+            await GrainFactory.GetGrain<ITaskGrain>(taskId).NoteUnassignableAsync(reason);
+        }
+        catch (Exception e)
+        {
+            LogTaskFailed(logger, e, taskId); // the next stall notes it again
+            noted.Remove(taskId);
+        }
+    }
+
+    private Task IdleCheckAsync()
+    {
+        if (waiting && queue.Count == 0 && placing.Count == 0 && clock.GetUtcNow() - lastBusyAt > IdleAfter)
+        {
+            waiting = false;
+            Announce(false);
+            DeactivateOnIdle();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private void Announce(bool interested)
+    {
+        try
+        {
+            _ = GrainFactory.GetGrain<IDispatcherGrain>(IDispatcherGrain.Key).InterestAsync(Pool, interested);
+        }
+        catch (Exception e)
+        {
+            LogPoolFailed(logger, e, Pool, "tell the directory it waits");
+        }
+    }
+
+    /// <summary>An agent as the pool sees it: its room counts the placements this pool has started on it.</summary>
+    private sealed record AgentRoom(string Id, int Active, int Max, bool Degraded)
+    {
+        public bool IsBetterThan(AgentRoom other) =>
+            Degraded != other.Degraded ? !Degraded
+            : (double)Active / Max != (double)other.Active / other.Max ? (double)Active / Max < (double)other.Active / other.Max
+            : Active != other.Active ? Active < other.Active
+            : string.CompareOrdinal(Id, other.Id) < 0;
+    }
+
+    /// <summary>Critical first, then by priority, first come within a priority.</summary>
+    private sealed class DispatchOrder : IComparer<QueuedTask>
+    {
+        public static readonly DispatchOrder Instance = new();
+
+        public int Compare(QueuedTask? x, QueuedTask? y)
+        {
+            if (ReferenceEquals(x, y))
+            {
+                return 0;
+            }
+
+            if (x is null || y is null)
+            {
+                return x is null ? -1 : 1;
+            }
+
+            var byPriority = y.Priority.CompareTo(x.Priority);
+            if (byPriority != 0)
+            {
+                return byPriority;
+            }
+
+            var byAge = x.CreatedAt.CompareTo(y.CreatedAt);
+            return byAge != 0 ? byAge : string.CompareOrdinal(x.Id, y.Id);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId} could not be dispatched; dispatch goes on with the others")]
+    private static partial void LogTaskFailed(ILogger logger, Exception exception, string taskId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dispatch pool {Pool} could not {What}; the next sweep tries again")]
+    private static partial void LogPoolFailed(ILogger logger, Exception exception, string pool, string what);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Dispatch pool {Pool}: {Count} task(s) wait: {Reason}")]
+    private static partial void LogStalled(ILogger logger, string pool, int count, string reason);
+}
