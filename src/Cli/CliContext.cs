@@ -112,6 +112,9 @@ internal static class CliContext
             return await body(parse, connection.Client, cancellationToken);
         });
 
+    /// <summary>The typed client over a command's connection; changes are recorded as <see cref="Actor"/>.</summary>
+    public static NoOrg.Client.INoOrgClient Api(IClusterClient client) => NoOrg.Client.NoOrgClientExtensions.AsNoOrgClient(client, Actor);
+
     public static string ToJson<T>(T value) => JsonSerializer.Serialize(value, JsonOptions);
 
     private static string FirstLine(string message) => message.Split('\n', 2)[0].TrimEnd('\r');
