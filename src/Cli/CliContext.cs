@@ -33,6 +33,8 @@ internal static class CliContext
     private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
     {
         WriteIndented = true,
+        // Quotes, <, > and non-ASCII text as they are ("a \"b\"", not \u0022); control characters are still escaped.
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
 
@@ -111,6 +113,9 @@ internal static class CliContext
             await using var connection = await ClusterConnection.OpenAsync(settings, parse.GetValue(Verbose), cancellationToken);
             return await body(parse, connection.Client, cancellationToken);
         });
+
+    /// <summary>The typed client over a command's connection; changes are recorded as <see cref="Actor"/>.</summary>
+    public static NoOrg.Client.INoOrgClient Api(IClusterClient client) => NoOrg.Client.NoOrgClientExtensions.AsNoOrgClient(client, Actor);
 
     public static string ToJson<T>(T value) => JsonSerializer.Serialize(value, JsonOptions);
 

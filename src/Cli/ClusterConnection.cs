@@ -11,6 +11,9 @@ internal sealed class ClusterConnection : IAsyncDisposable
 {
     private readonly IHost host;
 
+    private const string ConnectPatienceKey = "NOORG_TIMEOUTS_CLIENT_CONNECT_SECONDS";
+    private const int CommandConnectSeconds = 2;
+
     private ClusterConnection(IHost host) => this.host = host;
 
     public IClusterClient Client => host.Services.GetRequiredService<IClusterClient>();
@@ -24,6 +27,12 @@ internal sealed class ClusterConnection : IAsyncDisposable
             builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Information);
         }
 
+        // A command answers at once: unless told otherwise, it tries the gateway for a few seconds, not an app's 30.
+        if (NoOrgConfiguration.Build()[ConnectPatienceKey] is null)
+        {
+            settings.Timeouts.ClientConnectSeconds = Math.Min(settings.Timeouts.ClientConnectSeconds, CommandConnectSeconds);
+        }
+
         builder.Services.AddNoOrgClient(settings);
         var host = builder.Build();
         try
@@ -33,7 +42,7 @@ internal sealed class ClusterConnection : IAsyncDisposable
         catch (Exception e) when (e is not OperationCanceledException)
         {
             host.Dispose();
-            throw new CliException($"cannot reach a NoOrg silo ({Describe(settings)}): {e.Message}. Start one with: dotnet run --project src/Silo", e);
+            throw new CliException($"cannot reach a NoOrg silo ({Describe(settings)}) within {settings.Timeouts.ClientConnectSeconds}s: {e.Message.TrimEnd('.')}. Start one with: dotnet run --project src/Silo ({ConnectPatienceKey} waits longer)", e);
         }
 
         return new ClusterConnection(host);

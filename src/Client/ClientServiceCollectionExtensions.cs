@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using NoOrg.Configuration;
 using Orleans.Configuration;
@@ -26,6 +27,18 @@ public static class ClientServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(settings);
         services.AddSingleton(settings);
         services.AddOrleansClient(client => client.UseNoOrg(settings));
+        services.AddNoOrgClientApi();
+        return services;
+    }
+
+    /// <summary>
+    /// <see cref="INoOrgClient"/> over the <see cref="IClusterClient"/> already registered (a test cluster's, for
+    /// instance); <paramref name="configure"/> sets who changes are recorded as.
+    /// </summary>
+    public static IServiceCollection AddNoOrgClientApi(this IServiceCollection services, Action<NoOrgClientOptions>? configure = null)
+    {
+        services.AddOptions<NoOrgClientOptions>().Configure(o => configure?.Invoke(o));
+        services.TryAddSingleton<INoOrgClient, NoOrgClient>();
         return services;
     }
 

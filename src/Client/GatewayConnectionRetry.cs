@@ -17,7 +17,9 @@ internal sealed class GatewayConnectionRetry(TimeSpan patience) : IClientConnect
         }
 
         attempt++;
-        await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 100 * Math.Pow(2, attempt))), cancellationToken);
+        var pause = TimeSpan.FromMilliseconds(Math.Min(2000, 100 * Math.Pow(2, attempt)));
+        var left = deadline.Value - DateTimeOffset.UtcNow;
+        await Task.Delay(pause < left ? pause : left, cancellationToken); // never past the deadline
         return true;
     }
 }

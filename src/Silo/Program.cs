@@ -1,13 +1,10 @@
 using NoOrg.Configuration;
 using NoOrg.Silo.Hosting;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.Configuration.AddNoOrgSources();
-
 NoOrgSettings settings;
 try
 {
-    settings = NoOrgSettings.Load(builder.Configuration);
+    settings = NoOrgSettings.Load(NoOrgConfiguration.Build());
 }
 catch (ConfigurationValidationException e)
 {
@@ -15,6 +12,15 @@ catch (ConfigurationValidationException e)
     return 2;
 }
 
+if (PortCheck.FirstInUse(settings) is { } inUse)
+{
+    await Console.Error.WriteLineAsync(inUse);
+    return 2;
+}
+
+// The host's environment is NoOrg's (NOORG_ENVIRONMENT), not ASP.NET Core's default of Production.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, EnvironmentName = settings.General.Environment.ToString() });
+builder.Configuration.AddNoOrgSources();
 builder.AddNoOrgSilo(settings);
 var app = builder.Build();
 app.MapNoOrgEndpoints(settings);

@@ -29,7 +29,7 @@ internal static class AgentsCommands
         {
             var registration = new AgentRegistration(parse.GetValue(name)!, parse.GetValue(type)!, parse.GetValue(description)!,
                 parse.GetValue(capabilities)!, parse.GetValue(max), ParseMetadata(parse.GetValue(metadata)));
-            var agent = await client.GetGrain<IAgentGrain>(parse.GetValue(Id)!).RegisterAsync(registration);
+            var agent = await CliContext.Api(client).Agents.RegisterAsync(parse.GetValue(Id)!, registration);
             CliContext.Write(parse, agent, RenderAgent);
             return CliContext.Ok;
         }));
@@ -41,8 +41,7 @@ internal static class AgentsCommands
         var command = new Command("show", "Show one agent") { Id };
         command.SetAction(CliContext.Connected(async (parse, client, _) =>
         {
-            var agent = await client.GetGrain<IAgentGrain>(parse.GetValue(Id)!).GetAsync()
-                ?? throw new CliException($"agent '{parse.GetValue(Id)}' is not registered");
+            var agent = await CliContext.Api(client).Agents.GetAsync(parse.GetValue(Id)!);
             CliContext.Write(parse, agent, RenderAgent);
             return CliContext.Ok;
         }));
@@ -60,7 +59,7 @@ internal static class AgentsCommands
         command.SetAction(CliContext.Connected(async (parse, client, _) =>
         {
             var query = new AgentQuery(parse.GetValue(capabilities) is { Length: > 0 } c ? c : null, parse.GetValue(type), parse.GetValue(status), parse.GetValue(skip), parse.GetValue(take));
-            var page = await client.GetGrain<IAgentRegistryGrain>(0).FindAsync(query);
+            var page = await CliContext.Api(client).Agents.FindAsync(query);
             CliContext.Write(parse, page, p =>
             {
                 var table = new Table().AddColumns("Id", "Name", "Type", "Status", "Load", "Capabilities", "Last heartbeat (UTC)");
@@ -84,7 +83,7 @@ internal static class AgentsCommands
         var command = new Command("counts", "Count agents by status and type");
         command.SetAction(CliContext.Connected(async (parse, client, _) =>
         {
-            var counts = await client.GetGrain<IAgentRegistryGrain>(0).CountAsync();
+            var counts = await CliContext.Api(client).Agents.CountAsync();
             CliContext.Write(parse, counts, c =>
             {
                 var table = new Table().AddColumns("", "Count");
@@ -111,7 +110,7 @@ internal static class AgentsCommands
         var command = new Command("capabilities", "List every capability on offer");
         command.SetAction(CliContext.Connected(async (parse, client, _) =>
         {
-            var all = await client.GetGrain<IAgentRegistryGrain>(0).CapabilitiesAsync();
+            var all = await CliContext.Api(client).Agents.CapabilitiesAsync();
             CliContext.Write(parse, all, list => Console.Out.WriteLine(string.Join(Environment.NewLine, list.Select(TerminalText.Escape))));
             return CliContext.Ok;
         }));
@@ -125,7 +124,7 @@ internal static class AgentsCommands
         var command = new Command("status", "Set an agent's status (draining stops new work)") { Id, status, reason };
         command.SetAction(CliContext.Connected(async (parse, client, _) =>
         {
-            var agent = await client.GetGrain<IAgentGrain>(parse.GetValue(Id)!).SetStatusAsync(parse.GetValue(status), $"{parse.GetValue(reason)} ({CliContext.Actor})");
+            var agent = await CliContext.Api(client).Agents.SetStatusAsync(parse.GetValue(Id)!, parse.GetValue(status), $"{parse.GetValue(reason)} ({CliContext.Actor})");
             CliContext.Write(parse, agent, RenderAgent);
             return CliContext.Ok;
         }));
@@ -137,7 +136,7 @@ internal static class AgentsCommands
         var command = new Command("heartbeat", "Send one heartbeat for an agent") { Id };
         command.SetAction(CliContext.Connected(async (parse, client, _) =>
         {
-            var agent = await client.GetGrain<IAgentGrain>(parse.GetValue(Id)!).HeartbeatAsync();
+            var agent = await CliContext.Api(client).Agents.HeartbeatAsync(parse.GetValue(Id)!);
             CliContext.Write(parse, agent, RenderAgent);
             return CliContext.Ok;
         }));
@@ -150,7 +149,7 @@ internal static class AgentsCommands
         var command = new Command("unregister", "Remove an agent; its tasks go back to be reassigned") { Id, reason };
         command.SetAction(CliContext.Connected(async (parse, client, _) =>
         {
-            await client.GetGrain<IAgentGrain>(parse.GetValue(Id)!).UnregisterAsync($"{parse.GetValue(reason)} ({CliContext.Actor})");
+            await CliContext.Api(client).Agents.UnregisterAsync(parse.GetValue(Id)!, $"{parse.GetValue(reason)} ({CliContext.Actor})");
             CliContext.Write(parse, new { id = parse.GetValue(Id), unregistered = true }, _ => CliContext.Terminal.MarkupLine("[green]Unregistered.[/]"));
             return CliContext.Ok;
         }));
@@ -164,7 +163,7 @@ internal static class AgentsCommands
         var command = new Command("history", "An agent's history, newest first") { Id, skip, take };
         command.SetAction(CliContext.Connected(async (parse, client, _) =>
         {
-            var page = await client.GetGrain<IAgentGrain>(parse.GetValue(Id)!).GetHistoryAsync(parse.GetValue(skip), parse.GetValue(take));
+            var page = await CliContext.Api(client).Agents.HistoryAsync(parse.GetValue(Id)!, parse.GetValue(skip), parse.GetValue(take));
             CliContext.Write(parse, page, p =>
             {
                 var table = new Table().AddColumns("#", "At (UTC)", "Event", "Status", "Task", "Detail");
@@ -187,21 +186,10 @@ internal static class AgentsCommands
         var command = new Command("watch", "Follow agent events as they happen (Ctrl+C stops)") { id };
         command.SetAction(CliContext.Connected(async (parse, client, cancellationToken) =>
         {
-            var streamId = parse.GetValue(id) is { } one ? NoOrgStreams.AgentStream(one) : NoOrgStreams.AllAgentsStream;
-            var stream = client.GetStreamProvider(NoOrgStreams.Provider).GetStream<AgentEvent>(streamId);
             var json = parse.GetValue(CliContext.Json);
-            var subscription = await stream.SubscribeAsync((e, _) =>
-                Console.Out.WriteLineAsync(json ? System.Text.Json.JsonSerializer.Serialize(e) : TerminalText.Escape($"{e.At:HH:mm:ss.fff} {e.AgentId} {e.Kind} {e.Status} {e.TaskId} {e.Detail}")));
-            try
+            await foreach (var e in CliContext.Api(client).Agents.WatchAsync(parse.GetValue(id), cancellationToken))
             {
-                await Task.Delay(Timeout.Infinite, cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-            finally
-            {
-                await subscription.UnsubscribeAsync();
+                await Console.Out.WriteLineAsync(json ? System.Text.Json.JsonSerializer.Serialize(e) : TerminalText.Escape($"{e.At:HH:mm:ss.fff} {e.AgentId} {e.Kind} {e.Status} {e.TaskId} {e.Detail}"));
             }
 
             return CliContext.Ok;

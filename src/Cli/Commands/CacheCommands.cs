@@ -17,7 +17,7 @@ internal static class CacheCommands
         var command = new Command("stats", "Hits, misses, hit rate, size and evictions, summed over the cache's partitions") { Name };
         command.SetAction(CliContext.Connected(async (parse, client, _) =>
         {
-            var stats = await client.Cache(parse.GetValue(Name)!).GetStatsAsync();
+            var stats = await CliContext.Api(client).Cache(parse.GetValue(Name)!).StatsAsync();
             CliContext.Write(parse, stats, s =>
             {
                 var table = new Table().AddColumns("", "");
@@ -51,7 +51,7 @@ internal static class CacheCommands
         });
         command.SetAction(CliContext.Connected(async (parse, client, _) =>
         {
-            var cache = client.Cache(parse.GetValue(Name)!);
+            var cache = CliContext.Api(client).Cache(parse.GetValue(Name)!);
             var removed = parse.GetValue(key) is { } k ? (await cache.InvalidateAsync(k) ? 1 : 0)
                 : parse.GetValue(prefix) is { } p ? await cache.InvalidatePrefixAsync(p)
                 : await cache.InvalidatePatternAsync(parse.GetValue(pattern)!);

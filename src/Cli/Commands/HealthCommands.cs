@@ -20,7 +20,7 @@ internal static class HealthCommands
         var command = new Command("report", "Cluster health: counts by status, unhealthy and degraded agents, open issues, recommendations");
         command.SetAction(CliContext.Connected(async (parse, client, _) =>
         {
-            var report = await client.GetGrain<IHealthReportGrain>(0).ReportAsync();
+            var report = await CliContext.Api(client).Health.ReportAsync();
             CliContext.Write(parse, report, RenderReport);
             return CliContext.Ok;
         }));
@@ -33,8 +33,7 @@ internal static class HealthCommands
         var command = new Command("agent", "One agent's health: status, reasons, metrics, checks, thresholds, history, issues") { AgentId, now };
         command.SetAction(CliContext.Connected(async (parse, client, _) =>
         {
-            var grain = client.GetGrain<IAgentHealthGrain>(parse.GetValue(AgentId)!);
-            var health = parse.GetValue(now) ? await grain.CheckNowAsync() : await grain.GetAsync();
+            var health = parse.GetValue(now) ? await CliContext.Api(client).Health.CheckNowAsync(parse.GetValue(AgentId)!) : await CliContext.Api(client).Health.AgentAsync(parse.GetValue(AgentId)!);
             CliContext.Write(parse, health, RenderAgent);
             return CliContext.Ok;
         }));
@@ -49,7 +48,7 @@ internal static class HealthCommands
         var command = new Command("issues", "List health issues, newest first") { all, skip, take };
         command.SetAction(CliContext.Connected(async (parse, client, _) =>
         {
-            var page = await client.GetGrain<IHealthReportGrain>(0).IssuesAsync(parse.GetValue(all), parse.GetValue(skip), parse.GetValue(take));
+            var page = await CliContext.Api(client).Health.IssuesAsync(parse.GetValue(all), parse.GetValue(skip), parse.GetValue(take));
             CliContext.Write(parse, page, p =>
             {
                 CliContext.Terminal.Write(IssueTable(p.Items));
@@ -67,7 +66,7 @@ internal static class HealthCommands
         var command = new Command("resolve", "Resolve an open issue by hand, with a note") { issue, note };
         command.SetAction(CliContext.Connected(async (parse, client, _) =>
         {
-            var resolved = await client.GetGrain<IHealthReportGrain>(0).ResolveIssueAsync(parse.GetValue(issue)!, parse.GetValue(note)!, CliContext.Actor);
+            var resolved = await CliContext.Api(client).Health.ResolveAsync(parse.GetValue(issue)!, parse.GetValue(note)!);
             CliContext.Write(parse, resolved, i => CliContext.Terminal.MarkupLineEscaped($"Resolved {i.Id} ({i.Check} of {i.AgentId}): {i.Note}"));
             return CliContext.Ok;
         }));
@@ -88,7 +87,7 @@ internal static class HealthCommands
         command.SetAction(CliContext.Connected(async (parse, client, _) =>
         {
             var overrides = new HealthOverrides(parse.GetValue(success), parse.GetValue(error), parse.GetValue(response), parse.GetValue(uptime), parse.GetValue(heartbeat));
-            var health = await client.GetGrain<IAgentHealthGrain>(parse.GetValue(AgentId)!).SetOverridesAsync(overrides);
+            var health = await CliContext.Api(client).Health.SetOverridesAsync(parse.GetValue(AgentId)!, overrides);
             CliContext.Write(parse, health, RenderAgent);
             return CliContext.Ok;
         }));

@@ -20,7 +20,7 @@ internal static class LimitsCommands
         var command = new Command("list", "List every policy");
         command.SetAction(CliContext.Connected(async (parse, client, _) =>
         {
-            var policies = await client.GetGrain<IRateLimitPolicyRegistryGrain>(0).ListAsync();
+            var policies = await CliContext.Api(client).Limits.ListAsync();
             CliContext.Write(parse, policies, all =>
             {
                 var table = new Table().AddColumns("Policy", "Kind", "Permits", "Window", "Tokens/period", "Segments", "Queue", "Queue timeout", "Lease timeout");
@@ -57,7 +57,7 @@ internal static class LimitsCommands
             var policy = new RateLimitPolicy(name, parse.GetValue(kind), parse.GetValue(permits), TimeSpan.FromMilliseconds(parse.GetValue(windowMs)),
                 parse.GetValue(tokens), parse.GetValue(segments), parse.GetValue(queue), TimeSpan.FromMilliseconds(parse.GetValue(queueTimeoutMs)),
                 TimeSpan.FromSeconds(parse.GetValue(leaseSeconds)));
-            var saved = await client.GetGrain<IRateLimitPolicyGrain>(name).SetAsync(policy);
+            var saved = await CliContext.Api(client).Limits.SetAsync(policy);
             CliContext.Write(parse, saved, p => CliContext.Terminal.MarkupLineEscaped($"policy [bold]{p.Name}[/] saved: {p.Kind}, {p.PermitLimit} permits"));
             return CliContext.Ok;
         }));
@@ -70,7 +70,7 @@ internal static class LimitsCommands
         command.SetAction(CliContext.Connected(async (parse, client, _) =>
         {
             var name = parse.GetValue(Name)!;
-            if (!await client.GetGrain<IRateLimitPolicyGrain>(name).RemoveAsync())
+            if (!await CliContext.Api(client).Limits.RemoveAsync(name))
             {
                 throw new CliException($"no policy named '{name}'");
             }
@@ -87,7 +87,7 @@ internal static class LimitsCommands
         var command = new Command("status", "Show the limiter of one policy and key: available permits, queue, counters") { Name, key };
         command.SetAction(CliContext.Connected(async (parse, client, _) =>
         {
-            var status = await client.Limiter(parse.GetValue(Name)!, parse.GetValue(key)!).GetStatusAsync();
+            var status = await CliContext.Api(client).Limits.StatusAsync(parse.GetValue(Name)!, parse.GetValue(key)!);
             CliContext.Write(parse, status, s =>
             {
                 var table = new Table().AddColumns("", "");

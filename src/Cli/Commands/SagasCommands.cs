@@ -30,7 +30,7 @@ internal static class SagasCommands
         var command = new Command("start", "Start a saga") { definition, input, id, wait };
         command.SetAction(CliContext.Connected(async (parse, client, cancellationToken) =>
         {
-            var saga = await client.StartSagaAsync(parse.GetValue(definition)!, CliInput.Read(parse, input), parse.GetValue(id));
+            var saga = await CliContext.Api(client).Sagas.StartAsync(parse.GetValue(definition)!, CliInput.Read(parse, input), parse.GetValue(id));
             if (!parse.GetValue(wait))
             {
                 CliContext.Write(parse, saga, RenderSaga);
@@ -48,7 +48,7 @@ internal static class SagasCommands
         var command = new Command("show", "Show a saga: its state, its steps and its log") { Id };
         command.SetAction(CliContext.Connected(async (parse, client, _) =>
         {
-            var saga = await Saga(client, parse).GetAsync() ?? throw new CliException($"saga '{parse.GetValue(Id)}' does not exist");
+            var saga = await CliContext.Api(client).Sagas.GetAsync(parse.GetValue(Id)!);
             return await ShowAsync(parse, client, saga);
         }));
         return command;
@@ -93,7 +93,7 @@ internal static class SagasCommands
         var command = new Command("list", "List sagas, newest first") { status, definition, skip, take };
         command.SetAction(CliContext.Connected(async (parse, client, _) =>
         {
-            var page = await client.GetGrain<ISagaQueryGrain>(0).ListAsync(
+            var page = await CliContext.Api(client).Sagas.ListAsync(
                 new SagaQuery(parse.GetValue(status), parse.GetValue(definition), parse.GetValue(skip), parse.GetValue(take)));
             CliContext.Write(parse, page, p =>
             {
@@ -117,7 +117,7 @@ internal static class SagasCommands
         var command = new Command("stats", "Saga statistics: counts by status and definition, durations");
         command.SetAction(CliContext.Connected(async (parse, client, _) =>
         {
-            var stats = await client.GetGrain<ISagaQueryGrain>(0).StatisticsAsync();
+            var stats = await CliContext.Api(client).Sagas.StatisticsAsync();
             CliContext.Write(parse, stats, s =>
             {
                 var table = new Table().AddColumns("", "Value");
@@ -147,20 +147,10 @@ internal static class SagasCommands
         var command = new Command("watch", "Follow saga log entries as they happen (Ctrl+C stops)") { id };
         command.SetAction(CliContext.Connected(async (parse, client, cancellationToken) =>
         {
-            var streamId = parse.GetValue(id) is { } one ? NoOrgStreams.SagaStream(one) : NoOrgStreams.AllSagasStream;
             var json = parse.GetValue(CliContext.Json);
-            var subscription = await client.GetStreamProvider(NoOrgStreams.Provider).GetStream<SagaLogEntry>(streamId).SubscribeAsync((e, _) =>
-                Console.Out.WriteLineAsync(json ? CliContext.ToJson(e).ReplaceLineEndings("") : TerminalText.Escape(Describe(e))));
-            try
+            await foreach (var e in CliContext.Api(client).Sagas.WatchAsync(parse.GetValue(id), cancellationToken))
             {
-                await Task.Delay(Timeout.Infinite, cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-            finally
-            {
-                await subscription.UnsubscribeAsync();
+                await Console.Out.WriteLineAsync(json ? CliContext.ToJson(e).ReplaceLineEndings("") : TerminalText.Escape(Describe(e)));
             }
 
             return CliContext.Ok;
@@ -173,7 +163,7 @@ internal static class SagasCommands
         var command = new Command("cancel", "Cancel a running saga: its completed steps are compensated") { Id, Reason };
         command.SetAction(CliContext.Connected(async (parse, client, _) =>
         {
-            CliContext.Write(parse, await Saga(client, parse).CancelAsync(parse.GetValue(Reason)!), RenderSaga);
+            CliContext.Write(parse, await CliContext.Api(client).Sagas.CancelAsync(parse.GetValue(Id)!, parse.GetValue(Reason)!), RenderSaga);
             return CliContext.Ok;
         }));
         return command;
@@ -184,7 +174,7 @@ internal static class SagasCommands
         var command = new Command("retry", "Resume the compensation of a saga in CompensationFailed") { Id, Reason };
         command.SetAction(CliContext.Connected(async (parse, client, _) =>
         {
-            CliContext.Write(parse, await Saga(client, parse).RetryAsync(parse.GetValue(Reason)!), RenderSaga);
+            CliContext.Write(parse, await CliContext.Api(client).Sagas.RetryAsync(parse.GetValue(Id)!, parse.GetValue(Reason)!), RenderSaga);
             return CliContext.Ok;
         }));
         return command;
@@ -195,7 +185,7 @@ internal static class SagasCommands
         var command = new Command("definitions", "The saga definitions registered in the cluster");
         command.SetAction(CliContext.Connected(async (parse, client, _) =>
         {
-            var definitions = await client.GetGrain<ISagaQueryGrain>(0).DefinitionsAsync();
+            var definitions = await CliContext.Api(client).Sagas.DefinitionsAsync();
             CliContext.Write(parse, definitions, list =>
             {
                 var table = new Table().AddColumns("Definition", "Group", "Step", "Action", "Compensation", "Timeout", "Attempts", "Back-off");

@@ -22,7 +22,7 @@ internal static class TasksCommands
         Estimate(), Stats(), Cleanup(), Watch(),
     };
 
-    private static ITaskGrain Task(IClusterClient client, ParseResult parse) => client.GetGrain<ITaskGrain>(parse.GetValue(Id)!);
+    private static NoOrg.Client.Tasks.TaskClient Tasks(IClusterClient client) => CliContext.Api(client).Tasks;
 
     private static Command CreateTask()
     {
@@ -50,10 +50,10 @@ internal static class TasksCommands
                 parse.GetValue(timeout) is { } t ? TimeSpan.FromSeconds(t) : null, parse.GetValue(attempts),
                 parse.GetValue(backoff) is { } b ? TimeSpan.FromSeconds(b) : null, parse.GetValue(deadline), parse.GetValue(key),
                 AgentsCommands.ParseMetadata(parse.GetValue(meta)));
-            var task = await client.CreateTaskAsync(spec, CliContext.Actor);
+            var task = await Tasks(client).CreateAsync(spec);
             if (parse.GetValue(wait))
             {
-                task = await WaitForEndAsync(client, task.Id, cancellationToken);
+                task = await Tasks(client).WaitAsync(task.Id, Timeout.InfiniteTimeSpan, null, cancellationToken);
             }
 
             CliContext.Write(parse, task, RenderTask);
@@ -63,26 +63,26 @@ internal static class TasksCommands
     }
 
     private static Command Show() => Simple("show", "Show one task", async (parse, client) =>
-        await Task(client, parse).GetAsync() ?? throw new CliException($"task '{parse.GetValue(Id)}' does not exist"));
+        await Tasks(client).GetAsync(parse.GetValue(Id)!));
 
     private static Command Assign() => Simple("assign", "Assign a pending task to an agent", (parse, client) =>
-        Task(client, parse).AssignAsync(parse.GetValue(AgentArgument)!, CliContext.Actor), AgentArgument);
+        Tasks(client).AssignAsync(parse.GetValue(Id)!, parse.GetValue(AgentArgument)!), AgentArgument);
 
     private static Command Unassign() => Simple("unassign", "Take a task back from its agent (back to pending)", (parse, client) =>
-        Task(client, parse).UnassignAsync(parse.GetValue(Reason)!, CliContext.Actor), Reason);
+        Tasks(client).UnassignAsync(parse.GetValue(Id)!, parse.GetValue(Reason)!), Reason);
 
     private static Command Reassign() => Simple("reassign", "Move a task to another agent", (parse, client) =>
-        Task(client, parse).ReassignAsync(parse.GetValue(AgentArgument)!, parse.GetValue(Reason)!, CliContext.Actor), AgentArgument, Reason);
+        Tasks(client).ReassignAsync(parse.GetValue(Id)!, parse.GetValue(AgentArgument)!, parse.GetValue(Reason)!), AgentArgument, Reason);
 
     private static Command Start() => Simple("start", "Mark a task as running (as its agent)", (parse, client) =>
-        Task(client, parse).StartAsync(parse.GetValue(AgentOption)!), AgentOption);
+        Tasks(client).StartAsync(parse.GetValue(Id)!, parse.GetValue(AgentOption)!), AgentOption);
 
     private static Command Complete()
     {
         var result = new Option<string>("--result") { Description = "Result as JSON", DefaultValueFactory = _ => "null" }.FileOrStdin();
         var ms = new Option<int?>("--processing-ms") { Description = "Processing time in milliseconds" };
         return Simple("complete", "Complete a running task (as its agent)", (parse, client) =>
-            Task(client, parse).CompleteAsync(parse.GetValue(AgentOption)!, CliInput.Read(parse, result),
+            Tasks(client).CompleteAsync(parse.GetValue(Id)!, parse.GetValue(AgentOption)!, CliInput.Read(parse, result),
                 parse.GetValue(ms) is { } m ? TimeSpan.FromMilliseconds(m) : null), AgentOption, result, ms);
     }
 
@@ -90,11 +90,11 @@ internal static class TasksCommands
     {
         var error = new Option<string>("--error") { Description = "What went wrong", Required = true };
         return Simple("fail", "Fail a running task (retried while attempts remain)", (parse, client) =>
-            Task(client, parse).FailAsync(parse.GetValue(AgentOption)!, parse.GetValue(error)!), AgentOption, error);
+            Tasks(client).FailAsync(parse.GetValue(Id)!, parse.GetValue(AgentOption)!, parse.GetValue(error)!), AgentOption, error);
     }
 
     private static Command Cancel() => Simple("cancel", "Cancel a task that has not finished", (parse, client) =>
-        Task(client, parse).CancelAsync(parse.GetValue(Reason)!, CliContext.Actor), Reason);
+        Tasks(client).CancelAsync(parse.GetValue(Id)!, parse.GetValue(Reason)!), Reason);
 
     private static Command History()
     {
@@ -103,7 +103,7 @@ internal static class TasksCommands
         var command = new Command("history", "Every step of a task, oldest first") { Id, skip, take };
         command.SetAction(CliContext.Connected(async (parse, client, _) =>
         {
-            var page = await Task(client, parse).GetHistoryAsync(parse.GetValue(skip), parse.GetValue(take));
+            var page = await Tasks(client).HistoryAsync(parse.GetValue(Id)!, parse.GetValue(skip), parse.GetValue(take));
             CliContext.Write(parse, page, p =>
             {
                 var table = new Table().AddColumns("#", "At (UTC)", "Action", "From", "To", "By", "Agent", "Reason");
@@ -143,7 +143,7 @@ internal static class TasksCommands
             var query = new TaskQuery(NullIfEmpty(parse.GetValue(states)), NullIfEmpty(parse.GetValue(types)), NullIfEmpty(parse.GetValue(priorities)),
                 parse.GetValue(assignee), parse.GetValue(createdAfter), parse.GetValue(createdBefore), parse.GetValue(updatedAfter),
                 parse.GetValue(updatedBefore), parse.GetValue(skip), parse.GetValue(take));
-            var page = await client.GetGrain<ITaskQueryGrain>(0).ListAsync(query);
+            var page = await Tasks(client).ListAsync(query);
             CliContext.Write(parse, page, p =>
             {
                 var table = new Table().AddColumns("Id", "Name", "Type", "State", "Priority", "Agent", "Attempt", "Created (UTC)");
@@ -169,7 +169,7 @@ internal static class TasksCommands
         var command = new Command("estimate", "Expected duration of a task type, from completed history") { type, agent, priority };
         command.SetAction(CliContext.Connected(async (parse, client, _) =>
         {
-            var estimate = await client.GetGrain<ITaskQueryGrain>(0).EstimateAsync(parse.GetValue(type)!, parse.GetValue(agent), parse.GetValue(priority));
+            var estimate = await Tasks(client).EstimateAsync(parse.GetValue(type)!, parse.GetValue(agent), parse.GetValue(priority));
             CliContext.Write(parse, estimate, e =>
             {
                 var scope = e.AgentId is null ? e.Type : $"{e.Type} on {e.AgentId}";
@@ -186,7 +186,7 @@ internal static class TasksCommands
         var command = new Command("stats", "Task statistics: counts, processing times, success rate, throughput");
         command.SetAction(CliContext.Connected(async (parse, client, _) =>
         {
-            var stats = await client.GetGrain<ITaskQueryGrain>(0).StatisticsAsync();
+            var stats = await Tasks(client).StatisticsAsync();
             CliContext.Write(parse, stats, s =>
             {
                 var table = new Table().AddColumns("", "Value");
@@ -223,7 +223,7 @@ internal static class TasksCommands
         var command = new Command("cleanup", "Remove finished tasks older than the retention period") { days };
         command.SetAction(CliContext.Connected(async (parse, client, _) =>
         {
-            var removed = await client.GetGrain<ITaskQueryGrain>(0).CleanupAsync(parse.GetValue(days) is { } d ? TimeSpan.FromDays(d) : null);
+            var removed = await Tasks(client).CleanupAsync(parse.GetValue(days) is { } d ? TimeSpan.FromDays(d) : null);
             CliContext.Write(parse, new { removed }, r => CliContext.Terminal.MarkupLineEscaped($"Removed {r.removed} task(s)."));
             return CliContext.Ok;
         }));
@@ -236,20 +236,10 @@ internal static class TasksCommands
         var command = new Command("watch", "Follow task events as they happen (Ctrl+C stops)") { id };
         command.SetAction(CliContext.Connected(async (parse, client, cancellationToken) =>
         {
-            var streamId = parse.GetValue(id) is { } one ? NoOrgStreams.TaskStream(one) : NoOrgStreams.AllTasksStream;
             var json = parse.GetValue(CliContext.Json);
-            var subscription = await client.GetStreamProvider(NoOrgStreams.Provider).GetStream<TaskEvent>(streamId).SubscribeAsync((e, _) =>
-                Console.Out.WriteLineAsync(json ? System.Text.Json.JsonSerializer.Serialize(e) : TerminalText.Escape(Describe(e))));
-            try
+            await foreach (var e in Tasks(client).WatchAsync(parse.GetValue(id), cancellationToken))
             {
-                await System.Threading.Tasks.Task.Delay(Timeout.Infinite, cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-            finally
-            {
-                await subscription.UnsubscribeAsync();
+                await Console.Out.WriteLineAsync(json ? System.Text.Json.JsonSerializer.Serialize(e) : TerminalText.Escape(Describe(e)));
             }
 
             return CliContext.Ok;
@@ -259,36 +249,6 @@ internal static class TasksCommands
 
     private static string Describe(TaskEvent e) =>
         $"{e.At:HH:mm:ss.fff} {e.TaskId} {e.Action} {e.From}->{e.To} by {e.Actor}{(e.ToAgent is null ? "" : $" agent {e.ToAgent}")}{(e.Reason is null ? "" : $": {e.Reason}")}";
-
-    /// <summary>Follows the task's stream until it is terminal; polls too, so an event missed while subscribing is not fatal.</summary>
-    private static async Task<TaskSnapshot> WaitForEndAsync(IClusterClient client, string id, CancellationToken cancellationToken)
-    {
-        var grain = client.GetGrain<ITaskGrain>(id);
-        var changed = new SemaphoreSlim(0);
-        var subscription = await client.GetStreamProvider(NoOrgStreams.Provider).GetStream<TaskEvent>(NoOrgStreams.TaskStream(id))
-            .SubscribeAsync((_, _) =>
-            {
-                changed.Release();
-                return System.Threading.Tasks.Task.CompletedTask;
-            });
-        try
-        {
-            while (true)
-            {
-                var task = await grain.GetAsync() ?? throw new CliException($"task '{id}' disappeared");
-                if (task.IsTerminal)
-                {
-                    return task;
-                }
-
-                await changed.WaitAsync(TimeSpan.FromSeconds(2), cancellationToken);
-            }
-        }
-        finally
-        {
-            await subscription.UnsubscribeAsync();
-        }
-    }
 
     private static IReadOnlyList<T>? NullIfEmpty<T>(T[]? values) => values is { Length: > 0 } ? values : null;
 

@@ -26,7 +26,7 @@ internal static class WebhooksCommands
         var command = new Command("add", "Subscribe an endpoint; prints the signing secret once") { url, events, description, secret };
         command.SetAction(CliContext.Connected(async (parse, client, _) =>
         {
-            var created = await client.GetGrain<IWebhooksGrain>(0).AddAsync(
+            var created = await CliContext.Api(client).Webhooks.AddAsync(
                 parse.GetValue(url)!, parse.GetValue(events)!, parse.GetValue(description), parse.GetValue(secret));
             CliContext.Write(parse, created, c =>
             {
@@ -43,7 +43,7 @@ internal static class WebhooksCommands
         var command = new Command("list", "List webhook subscriptions (secrets are not shown)");
         command.SetAction(CliContext.Connected(async (parse, client, _) =>
         {
-            var all = await client.GetGrain<IWebhooksGrain>(0).ListAsync();
+            var all = await CliContext.Api(client).Webhooks.ListAsync();
             CliContext.Write(parse, all, list =>
             {
                 var table = new Table().AddColumns("Id", "Url", "Events", "Description", "Created (UTC)");
@@ -66,7 +66,7 @@ internal static class WebhooksCommands
         var command = new Command("remove", "Remove a subscription; messages already recorded for it are dropped") { id };
         command.SetAction(CliContext.Connected(async (parse, client, _) =>
         {
-            var removed = await client.GetGrain<IWebhooksGrain>(0).RemoveAsync(parse.GetValue(id)!);
+            var removed = await CliContext.Api(client).Webhooks.RemoveAsync(parse.GetValue(id)!);
             if (!removed)
             {
                 throw new CliException($"no webhook subscription '{parse.GetValue(id)}'");

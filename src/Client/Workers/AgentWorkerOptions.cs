@@ -21,6 +21,26 @@ public sealed class AgentWorkerOptions
 
     /// <summary>The longest wait between two attempts of a failing call (the first waits 200 ms, each next one twice as long).</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// What the agent becomes when this process stops gracefully (the host stops: Ctrl+C, SIGTERM). Either way the
+    /// handlers' tokens are cancelled first. A crash does none of this: the agent stays registered until its heartbeat
+    /// times out, is then reported unhealthy, and hands its tasks back after the health grace period.
+    /// </summary>
+    public WorkerShutdown OnShutdown { get; set; } = WorkerShutdown.GoOffline;
+}
+
+/// <summary>The agent after a graceful stop of its worker.</summary>
+public enum WorkerShutdown
+{
+    /// <summary>Offline at once, handing back the tasks it holds (they go to other agents); the next start brings it back.</summary>
+    GoOffline,
+
+    /// <summary>Unregistered: gone from the registry, its tasks handed back. For workers that never come back under this id.</summary>
+    Unregister,
+
+    /// <summary>Left as it is, holding its tasks for this worker to resume when it restarts within the heartbeat timeout.</summary>
+    StayRegistered,
 }
 
 /// <summary>What the application does with a task. Return the result as JSON; throw to fail the attempt.</summary>

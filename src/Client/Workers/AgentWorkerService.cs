@@ -89,16 +89,38 @@ public sealed partial class AgentWorkerService(
         {
             inbox.Writer.TryComplete();
             await Task.WhenAll(workers);
-            try
-            {
-                await Agent.DisconnectAsync(self);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                LogUnreachable(logger, settings.AgentId, "disconnect", Describe(e));
-            }
+            await LeaveAsync(self);
 
             client.DeleteObjectReference<IAgentWorker>(self);
+        }
+    }
+
+    /// <summary>A graceful stop: the agent goes offline or is unregistered (handing back its tasks) as configured, then this process disconnects.</summary>
+    private async Task LeaveAsync(IAgentWorker self)
+    {
+        const string why = "its worker stopped";
+        switch (settings.OnShutdown)
+        {
+            case WorkerShutdown.GoOffline:
+                await TryAsync("go offline", () => Agent.SetStatusAsync(AgentStatus.Offline, why));
+                break;
+            case WorkerShutdown.Unregister:
+                await TryAsync("unregister", () => Agent.UnregisterAsync(why));
+                return; // nothing left to disconnect from
+        }
+
+        await TryAsync("disconnect", () => Agent.DisconnectAsync(self));
+    }
+
+    private async Task TryAsync(string what, Func<Task> call)
+    {
+        try
+        {
+            await call();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogUnreachable(logger, settings.AgentId, what, Describe(e));
         }
     }
 

@@ -48,6 +48,11 @@ internal sealed class ReachabilityCheck : BuiltInHealthCheck
             return HealthCheckOutcome.Pass("no worker connection used: the agent is driven through the API");
         }
 
+        if (facts.Agent is { Status: Agents.AgentStatus.Offline, ActiveTaskIds.Count: 0 })
+        {
+            return HealthCheckOutcome.Pass("offline with no tasks: no worker expected (a stopped worker takes its agent offline)");
+        }
+
         return facts.ConnectedWorkers > 0
             ? HealthCheckOutcome.Pass($"{facts.ConnectedWorkers} worker(s) connected")
             : HealthCheckOutcome.Degraded($"no worker connected to receive tasks (last contact {(int)(facts.Now - contact).TotalSeconds}s ago)");

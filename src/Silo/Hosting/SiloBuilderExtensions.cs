@@ -8,6 +8,8 @@ using NoOrg.Grains.Sagas;
 using NoOrg.Storage;
 using Orleans.Configuration;
 using Orleans.Dashboard;
+using Orleans.Providers;
+using Orleans.Storage;
 
 namespace NoOrg.Silo.Hosting;
 
@@ -35,7 +37,10 @@ public static class SiloBuilderExtensions
         // membership do: one set of settings (auto-prepared statements on PostgreSQL, SQLite waiting for its write
         // lock) for every statement.
         silo.AddNoOrgGrainStorage(StorageNames.Default, invariant);
-        silo.AddNoOrgGrainStorage("PubSubStore", invariant);
+        // Orleans keeps the streams' bookkeeping (producers, subscriptions) in the store named like the stream
+        // provider, else in PubSubStore; NoOrg's store has another name, so it lands here, in a format that reads back.
+        silo.AddNoOrgGrainStorage(ProviderConstants.DEFAULT_PUBSUB_PROVIDER_NAME, invariant);
+        silo.Services.AddKeyedSingleton<IGrainStorageSerializer, StreamStateSerializer>(ProviderConstants.DEFAULT_PUBSUB_PROVIDER_NAME);
         // Watchers expect events within milliseconds; the pulling agents' default 100 ms poll would dominate.
         silo.AddMemoryStreams(NoOrgStreams.Provider, streams => streams.ConfigurePullingAgent(agent =>
             agent.Configure(o => o.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(10))));

@@ -13,6 +13,10 @@ public static class WebApplicationExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(settings);
         builder.WebHost.UseUrls([.. settings.Http.UrlList]);
+        // Information is lifecycle and problems: Polly's two lines per grain placement and per webhook, and every
+        // client connection opened and closed, are per-call traffic (their failures still show as warnings and errors).
+        builder.Logging.AddFilter("Polly", LogLevel.Warning);
+        builder.Logging.AddFilter("Orleans.Runtime.Messaging", LogLevel.Warning);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(settings.Timeouts.ShutdownSeconds));
         builder.Services.AddNoOrgHealthChecks();
         builder.Services.AddNoOrgAuthentication(settings);

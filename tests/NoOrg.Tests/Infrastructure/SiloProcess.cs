@@ -134,6 +134,14 @@ public sealed class SiloProcess : IAsyncDisposable
         return process.ExitCode;
     }
 
+    /// <summary>Waits for the process to end by itself (a start-up that refuses to run) and returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(CancellationToken cancellationToken)
+    {
+        await process.WaitForExitAsync(cancellationToken);
+        process.WaitForExit(); // the redirected output is complete only after this overload returns
+        return process.ExitCode;
+    }
+
     /// <summary>Kills the process outright (SIGKILL), as a crash or an OOM kill would.</summary>
     public async Task KillAsync()
     {

@@ -1,0 +1,42 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using NoOrg.Tests.Infrastructure;
+
+namespace NoOrg.Tests.Cli;
+
+/// <summary>The CLI as a newcomer meets it: a cluster that is not there, and JSON a person can read.</summary>
+public sealed class CliNewcomerProcessTests
+{
+    [Fact]
+    public async Task An_unreachable_cluster_is_reported_within_5_seconds_naming_the_gateway_tried()
+    {
+        using var closed = new TcpListener(IPAddress.Loopback, 0);
+        closed.Start();
+        var port = ((IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop(); // a port nothing listens on
+
+        var clock = Stopwatch.StartNew();
+        var result = await ProcessRunner.RunAsync("noorg.dll", ["tasks", "list"],
+            new Dictionary<string, string?> { ["NOORG_CLUSTER_GATEWAY_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        clock.Stop();
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
+        Assert.StartsWith($"noorg: cannot reach a NoOrg silo (gateway localhost:{port}) within 2s", result.StandardError, StringComparison.Ordinal);
+        Assert.Single(result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public async Task Json_output_keeps_quotes_as_they_are_and_parses()
+    {
+        // A bad setting fails before anything is sent, and its --json error quotes the value.
+        var result = await ProcessRunner.RunAsync("noorg.dll", ["tasks", "list", "--json"], new Dictionary<string, string?> { ["NOORG_CLUSTER_GATEWAYS"] = "bad\"host" });
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.DoesNotContain("\\u0022", result.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("'bad\\\"host'", result.StandardOutput, StringComparison.Ordinal);
+        Assert.Equal(2, JsonDocument.Parse(result.StandardOutput).RootElement.GetProperty("exitCode").GetInt32());
+    }
+}
