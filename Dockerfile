@@ -8,6 +8,9 @@ WORKDIR /src
 COPY . .
 RUN --mount=type=cache,target=/root/.nuget/packages \
     dotnet publish src/Silo/NoOrg.Silo.csproj -c Release -o /app --nologo
+# The CLI rides along for the migration Job (deploy/k8s/base/migrate-job.yaml): dotnet /app/cli/noorg.dll db migrate
+RUN --mount=type=cache,target=/root/.nuget/packages \
+    dotnet publish src/Cli/NoOrg.Cli.csproj -c Release -o /app/cli --nologo
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
 WORKDIR /app

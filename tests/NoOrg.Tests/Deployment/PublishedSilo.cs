@@ -36,10 +36,23 @@ public sealed class PublishedSilo : IAsyncLifetime
     /// <summary>The build stage's <c>RUN dotnet publish ...</c>, with its <c>-o</c> pointed at <paramref name="output"/>.</summary>
     public IReadOnlyList<string> PublishArguments(string output)
     {
-        var run = Dockerfile.Stages[0].All("RUN").Single(r => r.Contains("dotnet publish", StringComparison.Ordinal));
-        var words = run[run.IndexOf("dotnet publish", StringComparison.Ordinal)..].Split(' ').Skip(1).ToList();
+        var words = PublishCommand("src/Silo/").Skip(1).ToList();
         words[words.IndexOf("-o") + 1] = output;
         return [.. words, "-nodeReuse:false"];
+    }
+
+    /// <summary>The words of the build stage's <c>dotnet publish</c> of the project under <paramref name="projectDirectory"/>.</summary>
+    public IReadOnlyList<string> PublishCommand(string projectDirectory)
+    {
+        var run = Dockerfile.Stages[0].All("RUN").Single(r => r.Contains("dotnet publish " + projectDirectory, StringComparison.Ordinal));
+        return run[run.IndexOf("dotnet publish", StringComparison.Ordinal)..].Split(' ');
+    }
+
+    /// <summary>Where the build stage publishes the project under <paramref name="projectDirectory"/> (its <c>-o</c>).</summary>
+    public string PublishOutput(string projectDirectory)
+    {
+        var words = PublishCommand(projectDirectory);
+        return words[words.ToList().IndexOf("-o") + 1];
     }
 
     /// <summary>The DLL of <c>ENTRYPOINT ["dotnet", "X.dll"]</c>.</summary>
