@@ -1,7 +1,7 @@
 using System.Reflection;
 using Orleans.TestingHost;
 
-namespace NoOrg.Tests.Infrastructure;
+namespace NoOrg.Testing;
 
 /// <summary>
 /// Marks an <see cref="ISiloConfigurator"/> that every test cluster adds after NoOrg's own configuration: how a
@@ -10,7 +10,7 @@ namespace NoOrg.Tests.Infrastructure;
 [AttributeUsage(AttributeTargets.Class, Inherited = false)]
 public sealed class TestSiloExtensionAttribute : Attribute
 {
-    public static IReadOnlyList<Type> Configurators { get; } = typeof(TestSiloExtensionAttribute).Assembly.GetTypes()
+    public static IReadOnlyList<Type> Configurators => TestAssemblies.Types()
         .Where(t => t.GetCustomAttribute<TestSiloExtensionAttribute>() is not null)
         .Where(t => typeof(ISiloConfigurator).IsAssignableFrom(t))
         .OrderBy(t => t.FullName, StringComparer.Ordinal)

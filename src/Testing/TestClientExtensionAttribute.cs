@@ -1,7 +1,7 @@
 using System.Reflection;
 using Orleans.TestingHost;
 
-namespace NoOrg.Tests.Infrastructure;
+namespace NoOrg.Testing;
 
 /// <summary>
 /// Marks an <see cref="IClientBuilderConfigurator"/> that every test cluster's client adds after NoOrg's own
@@ -10,7 +10,7 @@ namespace NoOrg.Tests.Infrastructure;
 [AttributeUsage(AttributeTargets.Class, Inherited = false)]
 public sealed class TestClientExtensionAttribute : Attribute
 {
-    public static IReadOnlyList<Type> Configurators { get; } = typeof(TestClientExtensionAttribute).Assembly.GetTypes()
+    public static IReadOnlyList<Type> Configurators => TestAssemblies.Types()
         .Where(t => t.GetCustomAttribute<TestClientExtensionAttribute>() is not null)
         .Where(t => typeof(IClientBuilderConfigurator).IsAssignableFrom(t))
         .OrderBy(t => t.FullName, StringComparer.Ordinal)
