@@ -1,4 +1,3 @@
-using System.Reflection;
 using Orleans.TestingHost;
 
 namespace NoOrg.Testing;
@@ -10,9 +9,5 @@ namespace NoOrg.Testing;
 [AttributeUsage(AttributeTargets.Class, Inherited = false)]
 public sealed class TestClientExtensionAttribute : Attribute
 {
-    public static IReadOnlyList<Type> Configurators => TestAssemblies.Types()
-        .Where(t => t.GetCustomAttribute<TestClientExtensionAttribute>() is not null)
-        .Where(t => typeof(IClientBuilderConfigurator).IsAssignableFrom(t))
-        .OrderBy(t => t.FullName, StringComparer.Ordinal)
-        .ToArray();
+    public static IReadOnlyList<Type> Configurators => TestAssemblies.Marked<TestClientExtensionAttribute, IClientBuilderConfigurator>();
 }

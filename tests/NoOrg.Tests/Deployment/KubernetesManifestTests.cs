@@ -21,7 +21,6 @@ public sealed class KubernetesManifestTests(PublishedSilo published)
     [MemberData(nameof(Overlays))]
     public async Task Every_rendered_object_passes_the_kubernetes_schemas(string overlay)
     {
-        Skip.IfNot(RenderedManifests.KubectlInstalled, RenderedManifests.KubectlMissing);
         var manifests = await RenderAsync(overlay);
         Skip.IfNot(RenderedManifests.OnPath("node") && Directory.Exists(RepositoryPaths.File(ValidatorDirectory + "/node_modules")),
             $"node or {ValidatorDirectory}/node_modules is missing (scripts/test runs npm ci there): schema validation skipped");
@@ -35,7 +34,6 @@ public sealed class KubernetesManifestTests(PublishedSilo published)
     [MemberData(nameof(Overlays))]
     public async Task The_silo_environment_holds_only_real_settings_that_noorg_config_check_accepts(string overlay)
     {
-        Skip.IfNot(RenderedManifests.KubectlInstalled, RenderedManifests.KubectlMissing);
         var manifests = await RenderAsync(overlay);
         var environment = PodEnvironment(manifests);
 
@@ -51,7 +49,6 @@ public sealed class KubernetesManifestTests(PublishedSilo published)
     [MemberData(nameof(Overlays))]
     public async Task The_silo_runs_kubernetes_hosting_with_the_rbac_and_downward_api_it_needs(string overlay)
     {
-        Skip.IfNot(RenderedManifests.KubectlInstalled, RenderedManifests.KubectlMissing);
         var manifests = await RenderAsync(overlay);
         var silo = manifests.Silo;
         var pod = silo.Spec.Template;
@@ -106,7 +103,6 @@ public sealed class KubernetesManifestTests(PublishedSilo published)
     [MemberData(nameof(Overlays))]
     public async Task The_migration_job_runs_noorg_db_migrate_from_the_image_on_the_silo_settings(string overlay)
     {
-        Skip.IfNot(RenderedManifests.KubectlInstalled, RenderedManifests.KubectlMissing);
         var manifests = await RenderAsync(overlay);
         var job = manifests.Single<V1Job>("noorg-migrate");
         var container = Assert.Single(job.Spec.Template.Spec.Containers);
@@ -121,7 +117,6 @@ public sealed class KubernetesManifestTests(PublishedSilo published)
     [MemberData(nameof(Overlays))]
     public async Task Probes_and_ports_are_the_ones_the_silo_serves(string overlay)
     {
-        Skip.IfNot(RenderedManifests.KubectlInstalled, RenderedManifests.KubectlMissing);
         var manifests = await RenderAsync(overlay);
         var container = manifests.SiloContainer;
         var config = manifests.SiloConfig;
@@ -144,7 +139,11 @@ public sealed class KubernetesManifestTests(PublishedSilo published)
         }
     }
 
-    private static async Task<RenderedManifests> RenderAsync(string overlay) => await RenderedManifests.RenderAsync(overlay);
+    private static async Task<RenderedManifests> RenderAsync(string overlay)
+    {
+        Skip.IfNot(RenderedManifests.KubectlInstalled, RenderedManifests.KubectlMissing);
+        return await RenderedManifests.RenderAsync(overlay);
+    }
 
     /// <summary>
     /// The silo container's environment as a pod would see it: the ConfigMap, the Secret (rendered, or the
