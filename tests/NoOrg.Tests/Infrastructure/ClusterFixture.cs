@@ -1,5 +1,5 @@
 using NoOrg.Configuration;
-using Orleans.TestingHost;
+using NoOrg.Testing;
 
 namespace NoOrg.Tests.Infrastructure;
 
@@ -7,55 +7,11 @@ namespace NoOrg.Tests.Infrastructure;
 /// One two-silo cluster per test collection, on a database of its own. Tests of a collection share it, so they
 /// use fresh grain keys and never stop the shared silos (a test that needs a restart starts its own cluster).
 /// </summary>
-public abstract class ClusterFixture : IAsyncLifetime
-{
-    private IAsyncDisposable? database;
+public abstract class ClusterFixture(StorageProvider provider) : NoOrgClusterFixture(provider), IAsyncLifetime;
 
-    public TestCluster Cluster { get; private set; } = null!;
+public sealed class SqliteClusterFixture() : ClusterFixture(StorageProvider.Sqlite);
 
-    public IClusterClient Client => Cluster.Client;
-
-    public IReadOnlyDictionary<string, string> Properties { get; private set; } = new Dictionary<string, string>();
-
-    public abstract StorageProvider Provider { get; }
-
-    public async Task InitializeAsync()
-    {
-        var created = await ClusterDatabases.CreateAsync(Provider);
-        if (created is not { } db)
-        {
-            return;
-        }
-
-        database = db.Database;
-        Properties = NoOrgTestCluster.SettingsFor(db.Provider, db.ConnectionString);
-        Cluster = await NoOrgTestCluster.StartAsync(Properties);
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (Cluster is not null)
-        {
-            await Cluster.StopAllSilosAsync();
-            await Cluster.DisposeAsync();
-        }
-
-        if (database is not null)
-        {
-            await database.DisposeAsync();
-        }
-    }
-}
-
-public sealed class SqliteClusterFixture : ClusterFixture
-{
-    public override StorageProvider Provider => StorageProvider.Sqlite;
-}
-
-public sealed class PostgresClusterFixture : ClusterFixture
-{
-    public override StorageProvider Provider => StorageProvider.Postgres;
-}
+public sealed class PostgresClusterFixture() : ClusterFixture(StorageProvider.Postgres);
 
 [CollectionDefinition(Name)]
 public sealed class SqliteCluster : ICollectionFixture<SqliteClusterFixture>

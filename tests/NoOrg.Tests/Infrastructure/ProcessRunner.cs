@@ -7,18 +7,23 @@ public static class ProcessRunner
 {
     public sealed record Result(int ExitCode, string StandardOutput, string StandardError);
 
-    public static async Task<Result> RunAsync(
+    public static Task<Result> RunAsync(
         string assemblyFile, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?> environment,
-        string? workingDirectory = null, TimeSpan? timeout = null, string? standardInput = null)
+        string? workingDirectory = null, TimeSpan? timeout = null, string? standardInput = null) =>
+        RunCommandAsync("dotnet", [RepositoryPaths.Program(assemblyFile), .. arguments], workingDirectory, timeout, environment, standardInput);
+
+    /// <summary>Runs any command (<c>dotnet publish</c>, <c>kubectl</c>, ...) with the NOORG_* variables of this process removed.</summary>
+    public static async Task<Result> RunCommandAsync(
+        string command, IEnumerable<string> arguments, string? workingDirectory = null, TimeSpan? timeout = null,
+        IReadOnlyDictionary<string, string?>? environment = null, string? standardInput = null)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(command)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = standardInput is not null,
             WorkingDirectory = workingDirectory ?? Path.GetTempPath(),
         };
-        start.ArgumentList.Add(RepositoryPaths.Program(assemblyFile));
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
@@ -30,7 +35,7 @@ public static class ProcessRunner
             start.Environment.Remove(key);
         }
 
-        foreach (var (key, value) in environment)
+        foreach (var (key, value) in environment ?? new Dictionary<string, string?>())
         {
             start.Environment[key] = value;
         }
@@ -52,7 +57,7 @@ public static class ProcessRunner
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{assemblyFile} {string.Join(' ', arguments)} did not exit in time. Output so far: {await stdout}{await stderr}");
+            throw new TimeoutException($"{command} {string.Join(' ', start.ArgumentList)} did not exit in time. Output so far: {await stdout}{await stderr}");
         }
 
         return new Result(process.ExitCode, await stdout, await stderr);

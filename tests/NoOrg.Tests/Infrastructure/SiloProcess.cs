@@ -33,7 +33,8 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public bool HasExited => process.HasExited;
 
-    public static SiloProcess Start(string dataDirectory, IReadOnlyDictionary<string, string?>? extra = null)
+    /// <summary>Starts the silo built next to the tests, or the one at <paramref name="program"/> (a published <c>NoOrg.Silo.dll</c>).</summary>
+    public static SiloProcess Start(string dataDirectory, IReadOnlyDictionary<string, string?>? extra = null, string? program = null)
     {
         var http = new Uri($"http://127.0.0.1:{FreePorts.Next()}");
         var environment = new Dictionary<string, string?>
@@ -54,7 +55,7 @@ public sealed class SiloProcess : IAsyncDisposable
             RedirectStandardError = true,
             WorkingDirectory = dataDirectory,
         };
-        start.ArgumentList.Add(RepositoryPaths.Program("NoOrg.Silo.dll"));
+        start.ArgumentList.Add(program ?? RepositoryPaths.Program("NoOrg.Silo.dll"));
         foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("NOORG_", StringComparison.Ordinal)).ToArray())
         {
             start.Environment.Remove(key);

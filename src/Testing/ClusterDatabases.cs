@@ -1,7 +1,7 @@
 using NoOrg.Configuration;
 using NoOrg.Storage;
 
-namespace NoOrg.Tests.Infrastructure;
+namespace NoOrg.Testing;
 
 /// <summary>A fresh, empty database of the given kind for one cluster, or null where that kind is unavailable.</summary>
 public static class ClusterDatabases

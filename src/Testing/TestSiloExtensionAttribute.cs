@@ -1,7 +1,6 @@
-using System.Reflection;
 using Orleans.TestingHost;
 
-namespace NoOrg.Tests.Infrastructure;
+namespace NoOrg.Testing;
 
 /// <summary>
 /// Marks an <see cref="ISiloConfigurator"/> that every test cluster adds after NoOrg's own configuration: how a
@@ -10,9 +9,5 @@ namespace NoOrg.Tests.Infrastructure;
 [AttributeUsage(AttributeTargets.Class, Inherited = false)]
 public sealed class TestSiloExtensionAttribute : Attribute
 {
-    public static IReadOnlyList<Type> Configurators { get; } = typeof(TestSiloExtensionAttribute).Assembly.GetTypes()
-        .Where(t => t.GetCustomAttribute<TestSiloExtensionAttribute>() is not null)
-        .Where(t => typeof(ISiloConfigurator).IsAssignableFrom(t))
-        .OrderBy(t => t.FullName, StringComparer.Ordinal)
-        .ToArray();
+    public static IReadOnlyList<Type> Configurators => TestAssemblies.Marked<TestSiloExtensionAttribute, ISiloConfigurator>();
 }

@@ -2,7 +2,7 @@ using Microsoft.Data.Sqlite;
 using NoOrg.Storage;
 using Npgsql;
 
-namespace NoOrg.Tests.Infrastructure;
+namespace NoOrg.Testing;
 
 /// <summary>Throw-away databases for tests: a PostgreSQL database on the server in NOORG_TEST_POSTGRES, or a SQLite file.</summary>
 public static class TestDatabases

@@ -1,8 +1,9 @@
+using Microsoft.Extensions.Configuration;
 using NoOrg.Configuration;
 using NoOrg.Silo.Hosting;
 using Orleans.TestingHost;
 
-namespace NoOrg.Tests.Infrastructure;
+namespace NoOrg.Testing;
 
 /// <summary>
 /// Starts a TestingHost cluster configured like production on a given database. Membership goes through the

@@ -4,7 +4,7 @@ using NoOrg.Configuration;
 using NoOrg.Silo.Hosting;
 using Orleans.TestingHost;
 
-namespace NoOrg.Tests.Infrastructure;
+namespace NoOrg.Testing;
 
 /// <summary>
 /// Builds each test silo exactly as the silo host does (<see cref="SiloBuilderExtensions.AddNoOrg"/>) from the
