@@ -11,7 +11,7 @@ internal sealed class ClusterConnection : IAsyncDisposable
 {
     private readonly IHost host;
 
-    private const string ConnectPatienceKey = "NOORG_TIMEOUTS_CLIENT_CONNECT_SECONDS";
+    internal const string ConnectPatienceKey = "NOORG_TIMEOUTS_CLIENT_CONNECT_SECONDS";
     private const int CommandConnectSeconds = 2;
 
     private ClusterConnection(IHost host) => this.host = host;

@@ -14,6 +14,8 @@ namespace NoOrg.Cli.Commands;
 /// <summary><c>noorg worker</c>: runs a demo agent in this terminal until Ctrl+C.</summary>
 internal static class WorkerCommand
 {
+    private const int WorkerConnectSeconds = 3600;
+
     public static Command Create()
     {
         var id = new Option<string>("--id") { Description = "Agent id (stable across restarts)", DefaultValueFactory = _ => $"demo-{Environment.MachineName.ToLowerInvariant()}" }.Ids();
@@ -28,6 +30,13 @@ internal static class WorkerCommand
             var builder = Host.CreateApplicationBuilder();
             builder.Logging.ClearProviders();
             builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(parse.GetValue(CliContext.Verbose) ? LogLevel.Information : LogLevel.Warning);
+            // A worker is a long-running process: started while no silo (or the database that lists them) answers, it
+            // waits for one, an hour unless told otherwise, instead of exiting after an app's 30 s.
+            if (NoOrg.Configuration.NoOrgConfiguration.Build()[ClusterConnection.ConnectPatienceKey] is null)
+            {
+                settings.Timeouts.ClientConnectSeconds = WorkerConnectSeconds;
+            }
+
             builder.Services.AddNoOrgClient(settings);
             builder.Services.AddNoOrgWorker<DemoTaskHandler>(o =>
             {
