@@ -15,8 +15,8 @@ public abstract class ThrottlingTests(ClusterFixture fixture, ITestOutputHelper 
     {
         Skip.If(fixture.Cluster is null, ClusterDatabases.SkipReason(fixture.Provider));
         // 20 permits per second (2 every 100 ms) with a burst of 5: any one-second window may admit at most 20 + 5.
-        const int rate = 20, burst = 5;
-        var policy = await SetAsync(new RateLimitPolicy(NewPolicy(), RateLimitKind.TokenBucket, burst, TimeSpan.FromMilliseconds(100), TokensPerPeriod: 2));
+        const int rate = 20, burst = 5, perPeriod = 2;
+        var policy = await SetAsync(new RateLimitPolicy(NewPolicy(), RateLimitKind.TokenBucket, burst, TimeSpan.FromMilliseconds(100), TokensPerPeriod: perPeriod));
         var key = "tenant-" + Guid.NewGuid();
         var probes = await ProbesOnEverySiloAsync();
         Assert.Equal(2, probes.Count);
@@ -36,7 +36,10 @@ public abstract class ThrottlingTests(ClusterFixture fixture, ITestOutputHelper 
         var busiest = admitted.Select(start => admitted.Count(t => t >= start && t < start + TimeSpan.FromSeconds(1))).Max();
         output.WriteLine($"admitted {admitted.Length} (silos {string.Join(", ", silos.Select(s => s.Admitted.Count))}, client {client.Admitted.Count}), " +
             $"refused {silos.Sum(s => s.Rejected) + client.Rejected}, busiest one-second window {busiest}");
-        Assert.True(busiest <= rate + burst, $"{busiest} permits were admitted within one second; the limit is {rate}/s plus a burst of {burst}");
+        // Admissions are timed where the caller sees the answer, not where the bucket decided: on a loaded machine that
+        // shifts a permit by up to a refill period, so a window may hold one period's tokens more than the bucket gave.
+        Assert.True(busiest <= rate + burst + perPeriod,
+            $"{busiest} permits were admitted within one second; the limit is {rate}/s plus a burst of {burst} (plus {perPeriod} for timing at the callers)");
         Assert.True(admitted.Length >= rate, $"only {admitted.Length} permits in {duration.TotalSeconds} s: the limiter admitted less than one second's worth");
     }
 
@@ -171,10 +174,15 @@ public abstract class ThrottlingTests(ClusterFixture fixture, ITestOutputHelper 
     private async Task<List<IThrottleProbeGrain>> ProbesOnEverySiloAsync()
     {
         var bySilo = new Dictionary<string, IThrottleProbeGrain>();
-        for (var i = 0; i < 200 && bySilo.Count < 2; i++)
+        // Right after the cluster starts, the client may know of one silo only: keep placing new probes for a while.
+        for (var i = 0; i < 400 && bySilo.Count < 2; i++)
         {
             var probe = fixture.Client.GetGrain<IThrottleProbeGrain>(Guid.NewGuid().ToString());
             bySilo.TryAdd(await probe.WhereAsync(), probe);
+            if (i % 20 == 19)
+            {
+                await Task.Delay(250);
+            }
         }
 
         return [.. bySilo.Values];
