@@ -230,6 +230,13 @@ public sealed class HealthFailoverTests
             string? victim = null;
             using var stop = new CancellationTokenSource();
             var beats = new List<Task>();
+            async Task<string?> MonitoredOnSecondaryAsync()
+            {
+                var stats = await management.GetDetailedGrainStatistics();
+                return ids.FirstOrDefault(x => stats.Any(s => s.SiloAddress.Equals(secondary.SiloAddress)
+                    && s.GrainId.Key.ToString() == x && s.GrainType.Contains(nameof(AgentHealthGrain), StringComparison.Ordinal)));
+            }
+
             for (var i = 0; i < 40 && victim is null; i++)
             {
                 var id = $"failover-{Guid.NewGuid():N}";
@@ -237,9 +244,14 @@ public sealed class HealthFailoverTests
                 await agent.RegisterAsync(TestAgents.Registration([TestAgents.NewCapability("failover")]));
                 beats.Add(AgentHealthMonitoringTests.BeatAsync(agent, stop.Token));
                 ids.Add(id);
-                var stats = await management.GetDetailedGrainStatistics();
-                victim = ids.FirstOrDefault(x => stats.Any(s => s.SiloAddress.Equals(secondary.SiloAddress)
-                    && s.GrainId.Key.ToString() == x && s.GrainType.Contains(nameof(AgentHealthGrain), StringComparison.Ordinal)));
+                victim = await MonitoredOnSecondaryAsync();
+            }
+
+            // Monitors start right after each registration, off its path: the last ones may still be on their way.
+            for (var wait = 0; wait < 20 && victim is null; wait++)
+            {
+                await Task.Delay(500);
+                victim = await MonitoredOnSecondaryAsync();
             }
 
             await stop.CancelAsync();
