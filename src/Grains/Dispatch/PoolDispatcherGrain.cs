@@ -279,6 +279,7 @@ public sealed partial class PoolDispatcherGrain(
     private async Task RefreshViewAsync()
     {
         await Task.Yield();
+        var refreshed = false;
         try
         {
             var candidates = await agents.CandidatesAsync(capabilities, ViewSize);
@@ -288,26 +289,29 @@ public sealed partial class PoolDispatcherGrain(
                 view[c.Id] = new AgentRoom(c.Id, c.ActiveTasks, c.MaxConcurrentTasks, c.Health == "Degraded");
             }
 
-            viewStale = false;
+            refreshed = true;
         }
         catch (Exception e)
         {
             // A list the agent index cannot look up (stored before today's limits) or a database outage: its tasks
             // wait for the next sweep, and no other pool is held up.
             LogPoolFailed(logger, e, Pool, "read the agents' room");
-            viewStale = false;
             stallReason ??= $"cannot be dispatched: {e.Message}";
             foreach (var id in queued.Keys)
             {
                 NoteLater(id);
             }
-
+        }
+        finally
+        {
+            viewStale = false;
             refreshing = null;
-            return;
         }
 
-        refreshing = null;
-        Pump();
+        if (refreshed)
+        {
+            Pump();
+        }
     }
 
     private void Unstall()
@@ -418,17 +422,8 @@ public sealed partial class PoolDispatcherGrain(
         return Task.CompletedTask;
     }
 
-    private void Announce(bool interested)
-    {
-        try
-        {
-            _ = GrainFactory.GetGrain<IDispatcherGrain>(IDispatcherGrain.Key).InterestAsync(Pool, interested);
-        }
-        catch (Exception e)
-        {
-            LogPoolFailed(logger, e, Pool, "tell the directory it waits");
-        }
-    }
+    private void Announce(bool interested) =>
+        GrainFactory.GetGrain<IDispatcherGrain>(IDispatcherGrain.Key).InterestAsync(Pool, interested).Ignore(); // one-way
 
     /// <summary>An agent as the pool sees it: its room counts the placements this pool has started on it.</summary>
     private sealed record AgentRoom(string Id, int Active, int Max, bool Degraded)

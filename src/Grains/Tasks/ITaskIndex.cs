@@ -19,13 +19,8 @@ public interface ITaskIndex
     /// <summary>Median and p90 of the processing times of completed tasks of the type (and agent); null without samples.</summary>
     Task<DurationEstimate?> EstimateAsync(string type, string? agentId, CancellationToken cancellationToken = default);
 
-    /// <summary>
-    /// Pending tasks with no unfinished dependency whose back-off is over: highest priority first, then oldest.
-    /// Tasks whose stored capability list is one of <paramref name="skipCapabilities"/> (a
-    /// <see cref="ReadyTask.StoredCapabilities"/> value) are left out, so tasks nobody can take cannot fill the page.
-    /// </summary>
-    Task<IReadOnlyList<ReadyTask>> ReadyAsync(
-        DateTimeOffset now, int limit, IReadOnlyCollection<string>? skipCapabilities = null, CancellationToken cancellationToken = default);
+    /// <summary>Pending tasks with no unfinished dependency whose back-off is over: highest priority first, then oldest.</summary>
+    Task<IReadOnlyList<ReadyTask>> ReadyAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// The ready tasks of one dispatch pool, in dispatch order: those whose stored capability list is

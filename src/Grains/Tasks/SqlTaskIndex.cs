@@ -155,29 +155,20 @@ internal sealed class SqlTaskIndex(IndexDatabase database) : ITaskIndex
                 samples.Count, FromPrior: false);
     }
 
-    public async Task<IReadOnlyList<ReadyTask>> ReadyAsync(
-        DateTimeOffset now, int limit, IReadOnlyCollection<string>? skipCapabilities = null, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<ReadyTask>> ReadyAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         await using var connection = await OpenAsync(cancellationToken);
 
         // The literal predicate matches the partial index ix_noorg_tasks_ready, which is already in this order.
-        var skip = skipCapabilities is { Count: > 0 }
-            ? IsPostgres ? "AND required_capabilities <> ALL(@skip)" : "AND required_capabilities NOT IN (SELECT value FROM json_each(@skip))"
-            : "";
         await using var command = Command(connection, null, $"""
             SELECT id, priority, required_capabilities, created_at FROM noorg_tasks
-            WHERE {ReadyPredicate} {skip}
+            WHERE {ReadyPredicate}
             ORDER BY priority DESC, created_at, id
             LIMIT @limit
             """);
         Add(command, "@now", Time(now));
         Add(command, "@limit", Math.Min(limit, MaxPageSize));
-        if (skipCapabilities is { Count: > 0 })
-        {
-            Add(command, "@skip", IsPostgres ? skipCapabilities.ToArray() : JsonSerializer.Serialize(skipCapabilities));
-        }
-
         return await ReadReadyAsync(command, cancellationToken);
     }
 
