@@ -119,6 +119,30 @@ internal static class CliContext
 
     public static string ToJson<T>(T value) => JsonSerializer.Serialize(value, JsonOptions);
 
+    /// <summary>
+    /// Writes each change until stopped. A watch of all that may have missed changes says so on standard error and
+    /// watches again, so an operator knows to list rather than trust the gap.
+    /// </summary>
+    public static async Task<int> WatchAsync<T>(Func<CancellationToken, IAsyncEnumerable<T>> watch, Func<T, string> line, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await foreach (var change in watch(cancellationToken))
+                {
+                    await Console.Out.WriteLineAsync(line(change));
+                }
+            }
+            catch (NoOrg.Grains.Errors.WatchGapException gap)
+            {
+                await Console.Error.WriteLineAsync($"warning: {gap.Message}; watching again (list to see the current state)");
+            }
+        }
+
+        return Ok;
+    }
+
     private static string FirstLine(string message) => message.Split('\n', 2)[0].TrimEnd('\r');
 }
 

@@ -3,10 +3,10 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using NoOrg.Client.Workers;
-using NoOrg.Grains;
 using NoOrg.Grains.Agents;
 using NoOrg.Grains.Tasks;
-using Orleans.Streams;
+using NoOrg.Client.Watching;
+using NoOrg.Grains.Errors;
 
 namespace NoOrg.Cli.Bench;
 
@@ -19,7 +19,9 @@ internal sealed class BenchWorkers : IAsyncDisposable, IAgentTaskHandler
     private readonly ConcurrentDictionary<string, TaskCompletionSource<long>> waiting = new(StringComparer.Ordinal);
     private readonly List<AgentWorkerService> services = [];
     private readonly BenchRun run;
-    private StreamSubscriptionHandle<TaskEvent>? subscription;
+    private readonly CancellationTokenSource stop = new();
+    private ChangeWatch<TaskEvent>? watch;
+    private Task? following;
 
     private BenchWorkers(BenchRun run, string capability)
     {
@@ -32,16 +34,8 @@ internal sealed class BenchWorkers : IAsyncDisposable, IAgentTaskHandler
     public static async Task<BenchWorkers> StartAsync(BenchRun run, string capability, int count, CancellationToken cancellationToken)
     {
         var set = new BenchWorkers(run, capability);
-        set.subscription = await run.Other.GetStreamProvider(NoOrgStreams.Provider).GetStream<TaskEvent>(NoOrgStreams.AllTasksStream)
-            .SubscribeAsync((e, _) =>
-            {
-                if (e.Action == TaskAction.Completed && set.waiting.TryRemove(e.TaskId, out var waiter))
-                {
-                    waiter.TrySetResult(Stopwatch.GetTimestamp());
-                }
-
-                return Task.CompletedTask;
-            });
+        set.watch = await Watches.AllTasksAsync(run.Other);
+        set.following = set.FollowAsync(set.watch);
         var slots = Math.Max(1, run.Plan.Levels.Max());
         for (var i = 0; i < count; i++)
         {
@@ -66,6 +60,32 @@ internal sealed class BenchWorkers : IAsyncDisposable, IAgentTaskHandler
 
     public Task<string> HandleAsync(TaskSnapshot task, CancellationToken cancellationToken) => Task.FromResult("{}");
 
+    private async Task FollowAsync(ChangeWatch<TaskEvent> changes)
+    {
+        try
+        {
+            while (true)
+            {
+                var e = await changes.ReadAsync(stop.Token);
+                if (e.Action == TaskAction.Completed && waiting.TryRemove(e.TaskId, out var waiter))
+                {
+                    waiter.TrySetResult(Stopwatch.GetTimestamp());
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (WatchGapException e)
+        {
+            // A sample whose event was lost times out and counts as an error; the bench goes on without the follower.
+            foreach (var waiter in waiting.Values)
+            {
+                waiter.TrySetException(e);
+            }
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var service in services)
@@ -78,10 +98,20 @@ internal sealed class BenchWorkers : IAsyncDisposable, IAgentTaskHandler
             Enumerable.Range(0, services.Count).Select(i => $"{Capability}-{i}"),
             id => run.Other.GetGrain<IAgentGrain>(id).UnregisterAsync("bench finished"),
             CancellationToken.None);
-        if (subscription is not null)
+        await stop.CancelAsync();
+        if (following is not null)
         {
-            await subscription.UnsubscribeAsync();
+#pragma warning disable VSTHRD003 // started by StartAsync on the thread pool: no context to deadlock on
+            await following;
+#pragma warning restore VSTHRD003
         }
+
+        if (watch is not null)
+        {
+            await watch.DisposeAsync();
+        }
+
+        stop.Dispose();
     }
 
     private static async Task WaitRegisteredAsync(BenchRun run, IReadOnlyList<string> agentIds, CancellationToken cancellationToken)

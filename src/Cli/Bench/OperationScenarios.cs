@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using NoOrg.Client.Tasks;
+using NoOrg.Client.Watching;
 using NoOrg.Grains.Agents;
 using NoOrg.Grains.Tasks;
-using Orleans.Streams;
 
 namespace NoOrg.Cli.Bench;
 
@@ -109,43 +109,36 @@ internal sealed class AssignmentScenario(BenchRun run) : BenchScenario
 }
 
 /// <summary>
-/// State sync: another client follows a task's stream; from the start of the call that changes the task's state
+/// State sync: another client watches the task (its changes are pushed to it); from the start of the call that changes the task's state
 /// (a cancel) until that client receives the event. The follower subscribes before the sample starts.
 /// </summary>
 internal sealed class StateSyncScenario(BenchRun run) : BenchScenario
 {
     public override string Name => "state-sync";
 
-    public override string Measures => "cancel a pending task, from the start of the call until another client following the task's stream has the event";
+    public override string Measures => "cancel a pending task, from the start of the call until another client watching the task has the event";
 
     public override async Task<TimeSpan> RunOnceAsync(CancellationToken cancellationToken)
     {
         var spec = BenchTasks.Spec(run.Nobody);
         var id = TaskClientExtensions.NewTaskId(spec);
         await run.Caller.GetGrain<ITaskGrain>(id).CreateAsync(spec, BenchRun.Actor);
-        var seen = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var subscription = await run.Other.GetStreamProvider(NoOrg.Grains.NoOrgStreams.Provider)
-            .GetStream<TaskEvent>(NoOrg.Grains.NoOrgStreams.TaskStream(id))
-            .SubscribeAsync((e, _) =>
-            {
-                if (e.Action == TaskAction.Cancelled)
-                {
-                    seen.TrySetResult(Stopwatch.GetTimestamp());
-                }
+        await using var follower = await Watches.TaskAsync(run.Other, id);
+        using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        patience.CancelAfter(EventPatience);
+        var seen = CancelledAsync(follower, patience.Token);
+        var started = Stopwatch.GetTimestamp();
+        await run.Caller.GetGrain<ITaskGrain>(id).CancelAsync("bench", BenchRun.Actor);
+        return Stopwatch.GetElapsedTime(started, await seen);
+    }
 
-                return Task.CompletedTask;
-            });
-        try
+    private static async Task<long> CancelledAsync(ChangeWatch<TaskEvent> follower, CancellationToken cancellationToken)
+    {
+        while ((await follower.ReadAsync(cancellationToken)).Action != TaskAction.Cancelled)
         {
-            var started = Stopwatch.GetTimestamp();
-            await run.Caller.GetGrain<ITaskGrain>(id).CancelAsync("bench", BenchRun.Actor);
-            var at = await seen.Task.WaitAsync(EventPatience, cancellationToken);
-            return Stopwatch.GetElapsedTime(started, at);
         }
-        finally
-        {
-            await subscription.UnsubscribeAsync();
-        }
+
+        return Stopwatch.GetTimestamp();
     }
 }
 

@@ -187,12 +187,9 @@ internal static class AgentsCommands
         command.SetAction(CliContext.Connected(async (parse, client, cancellationToken) =>
         {
             var json = parse.GetValue(CliContext.Json);
-            await foreach (var e in CliContext.Api(client).Agents.WatchAsync(parse.GetValue(id), cancellationToken))
-            {
-                await Console.Out.WriteLineAsync(json ? System.Text.Json.JsonSerializer.Serialize(e) : TerminalText.Escape($"{e.At:HH:mm:ss.fff} {e.AgentId} {e.Kind} {e.Status} {e.TaskId} {e.Detail}"));
-            }
-
-            return CliContext.Ok;
+            return await CliContext.WatchAsync(token => CliContext.Api(client).Agents.WatchAsync(parse.GetValue(id), token),
+                e => json ? System.Text.Json.JsonSerializer.Serialize(e) : TerminalText.Escape($"{e.At:HH:mm:ss.fff} {e.AgentId} {e.Kind} {e.Status} {e.TaskId} {e.Detail}"),
+                cancellationToken);
         }));
         return command;
     }

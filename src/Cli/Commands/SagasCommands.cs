@@ -148,12 +148,8 @@ internal static class SagasCommands
         command.SetAction(CliContext.Connected(async (parse, client, cancellationToken) =>
         {
             var json = parse.GetValue(CliContext.Json);
-            await foreach (var e in CliContext.Api(client).Sagas.WatchAsync(parse.GetValue(id), cancellationToken))
-            {
-                await Console.Out.WriteLineAsync(json ? CliContext.ToJson(e).ReplaceLineEndings("") : TerminalText.Escape(Describe(e)));
-            }
-
-            return CliContext.Ok;
+            return await CliContext.WatchAsync(token => CliContext.Api(client).Sagas.WatchAsync(parse.GetValue(id), token),
+                e => json ? CliContext.ToJson(e).ReplaceLineEndings("") : TerminalText.Escape(Describe(e)), cancellationToken);
         }));
         return command;
     }

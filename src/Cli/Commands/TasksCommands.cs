@@ -237,12 +237,8 @@ internal static class TasksCommands
         command.SetAction(CliContext.Connected(async (parse, client, cancellationToken) =>
         {
             var json = parse.GetValue(CliContext.Json);
-            await foreach (var e in Tasks(client).WatchAsync(parse.GetValue(id), cancellationToken))
-            {
-                await Console.Out.WriteLineAsync(json ? System.Text.Json.JsonSerializer.Serialize(e) : TerminalText.Escape(Describe(e)));
-            }
-
-            return CliContext.Ok;
+            return await CliContext.WatchAsync(token => Tasks(client).WatchAsync(parse.GetValue(id), token),
+                e => json ? System.Text.Json.JsonSerializer.Serialize(e) : TerminalText.Escape(Describe(e)), cancellationToken);
         }));
         return command;
     }

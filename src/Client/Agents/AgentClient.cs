@@ -1,6 +1,7 @@
 using NoOrg.Grains;
 using NoOrg.Grains.Agents;
 using NoOrg.Grains.Errors;
+using NoOrg.Client.Watching;
 
 namespace NoOrg.Client.Agents;
 
@@ -36,9 +37,9 @@ public sealed class AgentClient
     /// <summary>Every capability some registered agent has.</summary>
     public Task<IReadOnlyList<string>> CapabilitiesAsync() => Registry.CapabilitiesAsync();
 
-    /// <summary>Every change of one agent (or, with no id, of every agent) from now on.</summary>
+    /// <summary>Every change of one agent (or, with no id, of every agent) from now on; gaps as for <see cref="Tasks.TaskClient.WatchAsync"/>.</summary>
     public IAsyncEnumerable<AgentEvent> WatchAsync(string? agentId = null, CancellationToken cancellationToken = default) =>
-        StreamWatch.WatchAsync<AgentEvent>(client, agentId is null ? NoOrgStreams.AllAgentsStream : NoOrgStreams.AgentStream(InputText.RequireId("agentId", agentId)), cancellationToken);
+        Watches.Agents(client, agentId is null ? null : InputText.RequireId("agentId", agentId), cancellationToken);
 
     private IAgentGrain Agent(string agentId) => client.GetGrain<IAgentGrain>(InputText.RequireId("agentId", agentId));
 

@@ -1,6 +1,7 @@
 using NoOrg.Grains;
 using NoOrg.Grains.Errors;
 using NoOrg.Grains.Sagas;
+using NoOrg.Client.Watching;
 
 namespace NoOrg.Client.Sagas;
 
@@ -51,9 +52,9 @@ public sealed class SagaClient
         }
     }
 
-    /// <summary>Every log entry of one saga (or, with no id, of every saga) from now on.</summary>
+    /// <summary>Every log entry of one saga (or, with no id, of every saga) from now on; gaps as for <see cref="Tasks.TaskClient.WatchAsync"/>.</summary>
     public IAsyncEnumerable<SagaLogEntry> WatchAsync(string? sagaId = null, CancellationToken cancellationToken = default) =>
-        StreamWatch.WatchAsync<SagaLogEntry>(client, sagaId is null ? NoOrgStreams.AllSagasStream : NoOrgStreams.SagaStream(InputText.RequireId("sagaId", sagaId)), cancellationToken);
+        Watches.Sagas(client, sagaId is null ? null : InputText.RequireId("sagaId", sagaId), cancellationToken);
 
     /// <summary>Opens a compensation scope: record how to undo each piece of work, then commit or abort.</summary>
     public Task<CompensationScope> BeginScopeAsync(string name, string? scopeId = null) => client.BeginCompensationScopeAsync(name, scopeId);

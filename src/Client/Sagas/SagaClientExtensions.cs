@@ -1,6 +1,6 @@
 using NoOrg.Grains;
 using NoOrg.Grains.Sagas;
-using Orleans.Streams;
+using NoOrg.Client.Watching;
 
 namespace NoOrg.Client.Sagas;
 
@@ -17,36 +17,23 @@ public static class SagaClientExtensions
     }
 
     /// <summary>
-    /// Waits until the saga is terminal or needs an operator (CompensationFailed): follows its stream, and reads the
-    /// grain at least every two seconds, so an event missed while subscribing is not fatal.
+    /// Waits until the saga is terminal or needs an operator (CompensationFailed): wakes on each change pushed to it,
+    /// and reads the grain at least every two seconds.
     /// </summary>
     public static async Task<SagaSnapshot> WaitForSagaAsync(this IClusterClient client, string sagaId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(client);
         var saga = client.GetGrain<ISagaGrain>(InputText.RequireId("sagaId", sagaId));
-        using var changed = new SemaphoreSlim(0);
-        var subscription = await client.GetStreamProvider(NoOrgStreams.Provider).GetStream<SagaLogEntry>(NoOrgStreams.SagaStream(sagaId))
-            .SubscribeAsync((_, _) =>
-            {
-                changed.Release();
-                return Task.CompletedTask;
-            });
-        try
+        await using var changed = await Watches.SagaAsync(client, sagaId);
+        while (true)
         {
-            while (true)
+            var snapshot = await saga.GetAsync() ?? throw new Grains.Errors.NotFoundException($"Saga {sagaId} does not exist.");
+            if (snapshot.IsTerminal || snapshot.Status == SagaStatus.CompensationFailed)
             {
-                var snapshot = await saga.GetAsync() ?? throw new Grains.Errors.NotFoundException($"Saga {sagaId} does not exist.");
-                if (snapshot.IsTerminal || snapshot.Status == SagaStatus.CompensationFailed)
-                {
-                    return snapshot;
-                }
-
-                await changed.WaitAsync(TimeSpan.FromSeconds(2), cancellationToken);
+                return snapshot;
             }
-        }
-        finally
-        {
-            await subscription.UnsubscribeAsync();
+
+            await changed.WaitAsync(TimeSpan.FromSeconds(2), cancellationToken);
         }
     }
 

@@ -1,6 +1,7 @@
 using NoOrg.Grains;
 using NoOrg.Grains.Errors;
 using NoOrg.Grains.Tasks;
+using NoOrg.Client.Watching;
 
 namespace NoOrg.Client.Tasks;
 
@@ -74,7 +75,7 @@ public sealed class TaskClient
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
-        await using var changed = await StreamWatch.SignalAsync<TaskEvent>(client, NoOrgStreams.TaskStream(InputText.RequireId("taskId", taskId)));
+        await using var changed = await Watches.TaskAsync(client, InputText.RequireId("taskId", taskId));
         TaskSnapshot? task = null;
         try
         {
@@ -96,9 +97,14 @@ public sealed class TaskClient
         }
     }
 
-    /// <summary>Every change of one task (or, with no id, of every task) from now on, until the loop stops or the token is cancelled.</summary>
+    /// <summary>
+    /// Every change of one task (or, with no id, of every task) from now on, pushed by the cluster, until the loop
+    /// stops or the token is cancelled. One task's watch misses nothing (a change that did not arrive is read from
+    /// its history). A watch of all tasks ends with <see cref="WatchGapException"/> when changes may have been
+    /// missed (a silo stopped, or the loop fell more than 10,000 changes behind): watch again, and list for the state.
+    /// </summary>
     public IAsyncEnumerable<TaskEvent> WatchAsync(string? taskId = null, CancellationToken cancellationToken = default) =>
-        StreamWatch.WatchAsync<TaskEvent>(client, taskId is null ? NoOrgStreams.AllTasksStream : NoOrgStreams.TaskStream(InputText.RequireId("taskId", taskId)), cancellationToken);
+        Watches.Tasks(client, taskId is null ? null : InputText.RequireId("taskId", taskId), cancellationToken);
 
     /// <summary>"pending (no registered agent has capabilities [x])": the state and why it waits, for messages.</summary>
     public static string Describe(TaskSnapshot? task) =>

@@ -28,6 +28,11 @@ public interface IAgentGrain : IGrainWithStringKey
     /// <summary>Newest first.</summary>
     [Alias("history")] Task<Page<AgentEvent>> GetHistoryAsync(int skip, int take);
 
+    /// <summary>Pushes this agent's changes to <paramref name="watcher"/> for a minute (call again to renew); answers the sequence so far.</summary>
+    [Alias("watch")] Task<Watching.WatchPoint> WatchAsync(Watching.IAgentWatcher watcher);
+
+    [Alias("unwatch")] Task UnwatchAsync(Watching.IAgentWatcher watcher);
+
     /// <summary>The worker process behind this agent connects to receive assigned tasks; call again to stay connected.</summary>
     [Alias("connect")] Task<IReadOnlyList<TaskSnapshot>> ConnectAsync(IAgentWorker worker);
 

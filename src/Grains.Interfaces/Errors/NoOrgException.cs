@@ -102,3 +102,17 @@ public sealed class InternalErrorException : NoOrgException
     /// <summary>The full name of the exception type that was replaced, e.g. <c>System.Text.Json.JsonException</c>.</summary>
     [Id(0)] public string ErrorType { get; private set; } = "";
 }
+
+/// <summary>
+/// A watcher of every task, agent or saga may have missed changes: a hub moved or restarted, or the watcher fell
+/// behind and its buffer overflowed. Watch again to go on from now, and read the index (list) for the current state.
+/// </summary>
+[GenerateSerializer, Alias("noorg.error.watch-gap")]
+public sealed class WatchGapException : NoOrgException
+{
+    public WatchGapException() { }
+
+    public WatchGapException(string message) : base("watch-gap", message) { }
+
+    public WatchGapException(string message, Exception innerException) : base(message, innerException) { }
+}

@@ -3,7 +3,7 @@ namespace NoOrg.Grains.Sagas;
 /// <summary>
 /// The coordinator of one saga instance, keyed by saga id. Every change is in its durable log before the call
 /// returns and before the side effect it announces. Also the engine behind a compensation scope: a saga whose steps
-/// are recorded by its caller as work proceeds. Its lifecycle events leave through its outbox (streams, webhooks).
+/// are recorded by its caller as work proceeds. Its lifecycle events are pushed to its watchers and leave through its outbox to webhooks.
 /// </summary>
 [Alias("noorg.sagas.saga")]
 public interface ISagaGrain : IGrainWithStringKey, Patterns.Outbox.IOutboxGrain
@@ -16,6 +16,11 @@ public interface ISagaGrain : IGrainWithStringKey, Patterns.Outbox.IOutboxGrain
 
     /// <summary>Oldest first.</summary>
     [Alias("log")] Task<Page<SagaLogEntry>> GetLogAsync(int skip, int take);
+
+    /// <summary>Pushes this saga's log entries to <paramref name="watcher"/> for a minute (call again to renew); answers the sequence so far.</summary>
+    [Alias("watch")] Task<Watching.WatchPoint> WatchAsync(Watching.ISagaWatcher watcher);
+
+    [Alias("unwatch")] Task UnwatchAsync(Watching.ISagaWatcher watcher);
 
     /// <summary>Stops a running saga and compensates what it completed; the saga ends Cancelled.</summary>
     [Alias("cancel")] Task<SagaSnapshot> CancelAsync(string reason);

@@ -39,6 +39,11 @@ public interface ITaskGrain : IGrainWithStringKey, IOutboxGrain, IOutboxReceiver
     /// <summary>Oldest first.</summary>
     [Alias("history")] Task<Page<TaskEvent>> GetHistoryAsync(int skip, int take);
 
+    /// <summary>Pushes this task's changes to <paramref name="watcher"/> for a minute (call again to renew); answers the sequence so far.</summary>
+    [Alias("watch")] Task<Watching.WatchPoint> WatchAsync(Watching.ITaskWatcher watcher);
+
+    [Alias("unwatch")] Task UnwatchAsync(Watching.ITaskWatcher watcher);
+
     /// <summary>Another task depends on this one: it is told when this one finishes. Returns this task's state now.</summary>
     [Alias("add-dependent")] Task<TaskState> AddDependentAsync(string dependentId);
 

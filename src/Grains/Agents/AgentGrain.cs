@@ -6,6 +6,7 @@ using NoOrg.Grains.Dispatch;
 using NoOrg.Grains.Errors;
 using NoOrg.Grains.Health;
 using NoOrg.Grains.Reminders;
+using NoOrg.Grains.Watching;
 using NoOrg.Grains.Tasks;
 using Orleans.Concurrency;
 using Orleans.Configuration;
@@ -38,6 +39,7 @@ public sealed partial class AgentGrain(
 
     private readonly TurnGate gate = new();
     private ObserverManager<IAgentWorker>? workers;
+    private ChangeFeed<IAgentWatcher, AgentEvent>? feed;
     private WorkerAdmission? admission;
     private bool handingBack;
     private IGrainTimer? watchTimer;
@@ -705,29 +707,19 @@ public sealed partial class AgentGrain(
         }
     }
 
-    private async Task PublishAsync(IReadOnlyList<AgentEvent> events)
-    {
-        if (events.Count == 0)
-        {
-            return;
-        }
+    private ChangeFeed<IAgentWatcher, AgentEvent> Feed => feed ??= new(
+        "agent/" + Id, logger, (w, e, p) => w.ChangedAsync(e, p), e => GrainFactory.GetGrain<IAgentWatchHubGrain>(WatchHubs.Of(Id)).PublishAsync(e), e => e.Sequence);
 
-        try
-        {
-            var streams = this.GetStreamProvider(NoOrgStreams.Provider);
-            var one = streams.GetStream<AgentEvent>(NoOrgStreams.AgentStream(Id));
-            var all = streams.GetStream<AgentEvent>(NoOrgStreams.AllAgentsStream);
-            foreach (var e in events)
-            {
-                await one.OnNextAsync(e);
-                await all.OnNextAsync(e);
-            }
-        }
-        catch (Exception e)
-        {
-            LogPublishFailed(logger, Id, e);
-        }
+    public Task<WatchPoint> WatchAsync(IAgentWatcher watcher) => Task.FromResult(Feed.Watch(watcher, state.State.EventCount));
+
+    public Task UnwatchAsync(IAgentWatcher watcher)
+    {
+        Feed.Unwatch(watcher);
+        return Task.CompletedTask;
     }
+
+    /// <summary>After the commit: pushed to the agent's watchers and its hub, one-way, never inside a storage write.</summary>
+    private Task PublishAsync(IReadOnlyList<AgentEvent> events) => Feed.PublishAsync(events);
 
     private async Task RevokeAsync(IReadOnlyList<string> taskIds, string reason)
     {
@@ -877,9 +869,6 @@ public sealed partial class AgentGrain(
     private readonly record struct Change(AgentEventKind Kind, string? Detail, string? TaskId = null);
 
 
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId}: an event could not be published on its streams")]
-    private static partial void LogPublishFailed(ILogger logger, string agentId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId}: the dispatcher could not be kicked")]
     private static partial void LogKickFailed(ILogger logger, string agentId, Exception exception);

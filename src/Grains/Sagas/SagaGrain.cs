@@ -7,6 +7,7 @@ using NoOrg.Grains.Errors;
 using NoOrg.Grains.Patterns.Outbox;
 using NoOrg.Grains.Reminders;
 using NoOrg.Grains.Tasks;
+using NoOrg.Grains.Watching;
 using Orleans.Configuration;
 
 namespace NoOrg.Grains.Sagas;
@@ -28,6 +29,7 @@ public sealed partial class SagaGrain(
     ILogger<SagaGrain> logger) : Grain, ISagaGrain, IRemindable
 {
     internal const string ResumeReminder = "resume";
+    private ChangeFeed<ISagaWatcher, SagaLogEntry>? feed;
 
     /// <summary>The state name (unique to this grain type): the outbox sweeper maps stored rows back to saga grains by it.</summary>
     internal const string StateName = "saga";
@@ -541,8 +543,8 @@ public sealed partial class SagaGrain(
 
     /// <summary>
     /// The one place a change becomes durable and visible: the change and its lifecycle events (in the outbox) in one
-    /// write (the database projects the saga index inside that same statement); the outbox delivers the events to
-    /// streams and webhooks afterwards.
+    /// write (the database projects the saga index inside that same statement); then the events are pushed to the
+    /// saga's watchers, and the outbox delivers them to webhooks.
     /// </summary>
     private async Task SaveAsync(Draft draft)
     {
@@ -552,12 +554,7 @@ public sealed partial class SagaGrain(
         {
             var type = OutboxEventTypes.For("saga", entry.Action);
             var message = new OutboxMessage($"saga:{Id}:{entry.Sequence}", type, "saga/" + Id, EventPayload, OutboxTargets.Payload(entry), entry.At);
-            outbox = outbox.Add(message,
-            [
-                OutboxTarget.Stream(NoOrgStreams.Provider, NoOrgStreams.Sagas, Id),
-                OutboxTarget.Stream(NoOrgStreams.Provider, NoOrgStreams.Sagas, NoOrgStreams.AllKey),
-                .. (await webhooks.MatchingAsync(type)).Select(OutboxTarget.Webhook),
-            ]);
+            outbox = outbox.Add(message, (await webhooks.MatchingAsync(type)).Select(OutboxTarget.Webhook));
         }
 
         state.State = draft.State with
@@ -565,6 +562,18 @@ public sealed partial class SagaGrain(
             Steps = draft.Steps, Log = [.. before.Log, .. draft.Entries], Version = before.Version + 1, UpdatedAt = draft.Now, Outbox = outbox,
         };
         await WriteAsync(before);
+        await Feed.PublishAsync(draft.Entries);
+    }
+
+    private ChangeFeed<ISagaWatcher, SagaLogEntry> Feed => feed ??= new(
+        "saga/" + Id, logger, (w, e, p) => w.ChangedAsync(e, p), e => GrainFactory.GetGrain<ISagaWatchHubGrain>(WatchHubs.Of(Id)).PublishAsync(e), e => e.Sequence);
+
+    public Task<WatchPoint> WatchAsync(ISagaWatcher watcher) => Task.FromResult(Feed.Watch(watcher, state.State.Log.Count == 0 ? 0 : state.State.Log[^1].Sequence));
+
+    public Task UnwatchAsync(ISagaWatcher watcher)
+    {
+        Feed.Unwatch(watcher);
+        return Task.CompletedTask;
     }
 
     private async Task WriteAsync(SagaGrainState before)

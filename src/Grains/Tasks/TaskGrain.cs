@@ -8,6 +8,7 @@ using NoOrg.Grains.Errors;
 using NoOrg.Grains.Health;
 using NoOrg.Grains.Patterns.Outbox;
 using NoOrg.Grains.Reminders;
+using NoOrg.Grains.Watching;
 using Orleans.Configuration;
 
 namespace NoOrg.Grains.Tasks;
@@ -53,11 +54,23 @@ public sealed partial class TaskGrain(
 
     private IGrainTimer? wakeUp;
     private OutboxRelay? relay;
+    private ChangeFeed<ITaskWatcher, TaskEvent>? feed;
 
     private string Id => this.GetPrimaryKeyString();
 
     private OutboxRelay Outbox => relay ??= outboxes.Create(
         this, StateName, () => state.State.Outbox, outbox => state.State = state.State with { Outbox = outbox });
+
+    private ChangeFeed<ITaskWatcher, TaskEvent> Feed => feed ??= new(
+        "task/" + Id, logger, (w, e, p) => w.ChangedAsync(e, p), e => GrainFactory.GetGrain<ITaskWatchHubGrain>(WatchHubs.Of(Id)).PublishAsync(e), e => e.Sequence);
+
+    public Task<WatchPoint> WatchAsync(ITaskWatcher watcher) => Task.FromResult(Feed.Watch(watcher, state.State.HistoryTotal));
+
+    public Task UnwatchAsync(ITaskWatcher watcher)
+    {
+        Feed.Unwatch(watcher);
+        return Task.CompletedTask;
+    }
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -648,12 +661,8 @@ public sealed partial class TaskGrain(
         var type = EventType(change.Action);
         var message = new OutboxMessage(
             $"task:{Id}:{change.Sequence}", type, "task/" + Id, EventPayload, OutboxTargets.Payload(change), change.At);
-        OutboxTarget[] targets =
-        [
-            OutboxTarget.Stream(NoOrgStreams.Provider, NoOrgStreams.Tasks, Id),
-            OutboxTarget.Stream(NoOrgStreams.Provider, NoOrgStreams.Tasks, NoOrgStreams.AllKey),
-            .. (await webhooks.MatchingAsync(type)).Select(OutboxTarget.Webhook),
-        ];
+        // Watchers are pushed to after the write (below); only what must not be lost (webhooks) goes through the outbox.
+        OutboxTarget[] targets = [.. (await webhooks.MatchingAsync(type)).Select(OutboxTarget.Webhook)];
 
         var before = state.State;
         var outbox = before.Outbox.Add(message, targets);
@@ -671,6 +680,7 @@ public sealed partial class TaskGrain(
             SpecHash = specHash ?? before.SpecHash, Outbox = outbox,
         };
         await WriteAsync(before);
+        await Feed.PublishAsync([change]);
     }
 
     private sealed record DependencyNotice(string TaskId, TaskState Outcome);

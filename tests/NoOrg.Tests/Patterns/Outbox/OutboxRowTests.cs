@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using NoOrg.Grains;
 using NoOrg.Grains.Patterns.Outbox;
 using NoOrg.Grains.Tasks;
@@ -6,7 +5,6 @@ using NoOrg.Storage;
 using NoOrg.Tests.Cluster;
 using NoOrg.Tests.Infrastructure;
 using NoOrg.Tests.Tasks;
-using Orleans.Streams;
 
 namespace NoOrg.Tests.Patterns.Outbox;
 
@@ -38,24 +36,38 @@ public abstract class OutboxRowTests(ClusterFixture fixture) : IAsyncLifetime
     {
         Skip.If(fixture.Cluster is null, ClusterDatabases.SkipReason(fixture.Provider));
 
-        // Waiting on a dependency, the task is not dispatched: nothing but the test writes it.
+        // Task events reach the outbox only for a webhook that asks for them (watchers are pushed to directly).
+        await using var endpoint = new WebhookListener(failFirst: 0);
+        var webhooks = fixture.Client.GetGrain<IWebhooksGrain>(0);
         var capability = TestTasks.NewCapability();
-        var dependency = await Tasks.CreateAsync(TestTasks.Spec(capability));
-        var (id, grain) = Tasks.New();
-        var received = new ConcurrentQueue<TaskEvent>();
-        var subscription = await fixture.Client.GetStreamProvider(NoOrgStreams.Provider).GetStream<TaskEvent>(NoOrgStreams.TaskStream(id))
-            .SubscribeAsync((e, _) =>
-            {
-                received.Enqueue(e);
-                return Task.CompletedTask;
-            });
+        var subscription = await webhooks.AddAsync(endpoint.Url, ["task.created", "task.cancelled"], "outbox row test", secret: null);
         try
         {
+            // A subscription reaches every silo within the webhook refresh period (5 s by default): after that, and
+            // once a task created then is delivered, every silo sends.
+            var added = System.Diagnostics.Stopwatch.StartNew();
+            var refresh = TimeSpan.FromSeconds(new NoOrg.Configuration.OutboxSettings().WebhookRefreshSeconds + 1);
+            var probes = new List<string>();
+            await Eventually.ReturnsAsync(async () =>
+            {
+                var late = added.Elapsed > refresh;
+                var probe = await Tasks.CreateAsync(TestTasks.Spec(capability));
+                if (late)
+                {
+                    probes.Add(probe.Id);
+                }
+
+                return probes.Any(p => Delivered(endpoint, p).Length > 0);
+            }, ready => ready, Wait, "a task.created webhook after the refresh period");
+
+            // Waiting on a dependency, the task is not dispatched: nothing but the test writes it.
+            var dependency = await Tasks.CreateAsync(TestTasks.Spec(capability));
+            var (id, grain) = Tasks.New();
             await grain.CreateAsync(TestTasks.Spec(capability) with { DependsOn = [dependency.Id] }, TestTasks.Actor);
             var created = await Rows.StateAsync(TaskGrain.StateName, id);
             Assert.Equal(1, created.Version);
 
-            await Eventually.ReturnsAsync(() => Task.FromResult(received.ToArray()), e => e.Any(x => x.Action == TaskAction.Created), Wait, "the created event");
+            await Eventually.ReturnsAsync(() => Task.FromResult(Delivered(endpoint, id)), e => e.Contains("task.created"), Wait, "the created webhook");
             await Eventually.ReturnsAsync(() => Rows.RowsAsync(TaskGrain.StateName, id), r => r.Count == 0, Wait, "the delivered rows deleted");
 
             // Deactivation is where a relay owing a clean-up write would have to make it at the latest.
@@ -66,17 +78,24 @@ public abstract class OutboxRowTests(ClusterFixture fixture) : IAsyncLifetime
             await grain.CancelAsync("seen enough", "operator");
             var cancelled = await Rows.StateAsync(TaskGrain.StateName, id);
             Assert.Equal(2, cancelled.Version);
-            await Eventually.ReturnsAsync(() => Task.FromResult(received.ToArray()), e => e.Any(x => x.Action == TaskAction.Cancelled), Wait, "the cancelled event");
+            await Eventually.ReturnsAsync(() => Task.FromResult(Delivered(endpoint, id)), e => e.Contains("task.cancelled"), Wait, "the cancelled webhook");
             await Eventually.ReturnsAsync(() => Rows.RowsAsync(TaskGrain.StateName, id), r => r.Count == 0, Wait, "the delivered rows deleted");
             await fixture.Cluster.DeactivateAsync(grain);
             Assert.Equal(cancelled, await Rows.StateAsync(TaskGrain.StateName, id));
-            Assert.Equal([TaskAction.Created, TaskAction.Cancelled], received.Select(e => e.Action));
+            Assert.Equal(["task.created", "task.cancelled"], Delivered(endpoint, id));
         }
         finally
         {
-            await subscription.UnsubscribeAsync();
+            await webhooks.RemoveAsync(subscription.Subscription.Id);
         }
     }
+
+    private static string[] Delivered(WebhookListener endpoint, string taskId) =>
+    [
+        .. endpoint.Accepted
+            .Where(r => System.Text.Json.JsonDocument.Parse(r.Body).RootElement.GetProperty("data").GetProperty("taskId").GetString() == taskId)
+            .Select(r => r.Header(WebhookSignature.EventTypeHeader)),
+    ];
 
     [SkippableFact]
     public async Task A_message_left_undelivered_keeps_its_attempts_and_goes_out_first_from_a_later_activation()
