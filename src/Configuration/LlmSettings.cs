@@ -27,7 +27,7 @@ public sealed class LlmSettings
     [Range(1, 600)]
     public int TimeoutSeconds { get; set; } = 60;
 
-    [Setting("MAX_RETRIES", "retries of a request the provider answered with 408, 429 or 5xx (Retry-After is honoured)")]
+    [Setting("MAX_RETRIES", "retries of a request that got 408, 429 or 5xx (honouring Retry-After), timed out or could not connect")]
     [Range(0, 10)]
     public int MaxRetries { get; set; } = 2;
 
