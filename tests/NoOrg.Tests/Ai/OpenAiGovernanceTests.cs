@@ -124,6 +124,21 @@ public sealed class OpenAiGovernanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Past_the_requests_per_minute_a_call_waits_for_a_permit_instead_of_reaching_the_provider()
+    {
+        stub.Script(ChatCompletionsStub.Reply.Answer("""{"category":"bug","confidence":0.9,"summary":"crash"}"""));
+        using var connection = LlmConnection.Create(AiTesting.OpenAiAt(stub, ("NOORG_LLM_REQUESTS_PER_MINUTE", "1")));
+        var handler = AiTesting.Handler(connection);
+        await handler.HandleAsync(AiTesting.Task("classify", AiTesting.Ticket), CancellationToken.None);
+
+        // The permit comes back a minute after it was used: a caller that gives up after 1 s never gets one.
+        using var giveUp = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => handler.HandleAsync(AiTesting.Task("classify", AiTesting.Ticket), giveUp.Token));
+
+        Assert.Single(stub.Requests);
+    }
+
+    [Fact]
     public async Task A_spent_budget_refuses_the_next_call_before_it_is_sent()
     {
         stub.Script(ChatCompletionsStub.Reply.Answer("""{"category":"bug","confidence":0.9,"summary":"crash"}""", promptTokens: 1000, completionTokens: 200));
