@@ -35,7 +35,7 @@ internal static class ConfigCommands
         return new Command("config", "Inspect NoOrg's configuration") { check, example };
     }
 
-    private static IEnumerable<SettingView> EffectiveValues(NoOrgSettings settings)
+    internal static IEnumerable<SettingView> EffectiveValues(NoOrgSettings settings)
     {
         var instances = typeof(NoOrgSettings).GetProperties()
             .Where(p => p.PropertyType.IsClass && p.PropertyType.Namespace == typeof(NoOrgSettings).Namespace)

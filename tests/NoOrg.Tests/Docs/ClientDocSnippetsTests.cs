@@ -4,15 +4,17 @@ using NoOrg.Tests.Infrastructure;
 
 namespace NoOrg.Tests.Docs;
 
-/// <summary>docs/client.md compiles: its C# blocks, and nothing else, become a fresh app outside the repository that builds.</summary>
+/// <summary>The client docs compile: each doc's C# blocks, and nothing else, become a fresh app outside the repository that builds.</summary>
 public sealed partial class ClientDocSnippetsTests
 {
-    [Fact]
-    public async Task Every_snippet_of_docs_client_md_builds_as_a_new_app_referencing_the_client_library()
+    [Theory]
+    [InlineData("docs/client.md", 5)]
+    [InlineData("docs/ai-agents.md", 1)]
+    public async Task Every_snippet_of_the_doc_builds_as_a_new_app_referencing_the_client_library(string path, int expected)
     {
-        var doc = await File.ReadAllTextAsync(RepositoryPaths.File("docs/client.md"));
+        var doc = await File.ReadAllTextAsync(RepositoryPaths.File(path));
         var snippets = Snippet().Matches(doc).Select(m => (File: m.Groups["file"].Value, Code: m.Groups["code"].Value)).ToArray();
-        Assert.True(snippets.Length >= 5, $"expected the doc's snippets, found {snippets.Length}");
+        Assert.True(snippets.Length >= expected, $"expected the doc's snippets, found {snippets.Length}");
 
         var app = Directory.CreateTempSubdirectory("noorg-docapp-").FullName;
         try
