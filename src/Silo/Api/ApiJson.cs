@@ -26,7 +26,8 @@ internal static class ApiJson
         options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
         // A callback, not converters: custom converters would leave the OpenAPI schemas of these fields empty.
-        options.TypeInfoResolver = (options.TypeInfoResolver ?? new DefaultJsonTypeInfoResolver()).WithAddedModifier(CheckTextAfterReading);
+        options.TypeInfoResolver = JsonTypeInfoResolver.Combine(new StructDefaultRecords(), options.TypeInfoResolver ?? new DefaultJsonTypeInfoResolver())
+            .WithAddedModifier(CheckTextAfterReading);
     }
 
     private static void CheckTextAfterReading(JsonTypeInfo info)
@@ -85,4 +86,43 @@ internal static class ApiJson
                 && (p.PropertyType == typeof(string) || typeof(IEnumerable<string>).IsAssignableFrom(p.PropertyType)
                     || typeof(IReadOnlyDictionary<string, string>).IsAssignableFrom(p.PropertyType)))
             .ToArray();
+
+    /// <summary>
+    /// Records with a struct parameter defaulted to <c>default</c> (<c>RateLimitPolicy(..., TimeSpan QueueTimeout = default)</c>)
+    /// break .NET 10's JSON schema exporter, which writes that default as null. They are read through their
+    /// properties instead of their constructor: the same fields, the same names, required where the constructor
+    /// has no default.
+    /// </summary>
+    private sealed class StructDefaultRecords : IJsonTypeInfoResolver
+    {
+        private static readonly NullabilityInfoContext Nullability = new();
+
+        public JsonTypeInfo? GetTypeInfo(Type type, JsonSerializerOptions options)
+        {
+            if (type.Namespace?.StartsWith("NoOrg.", StringComparison.Ordinal) != true || type.IsValueType
+                || type.GetConstructors() is not [var constructor]
+                || !constructor.GetParameters().Any(p => p.HasDefaultValue && p.DefaultValue is null && p.ParameterType.IsValueType && Nullable.GetUnderlyingType(p.ParameterType) is null))
+            {
+                return null;
+            }
+
+            var parameters = constructor.GetParameters();
+            var defaults = parameters.Select(p => p.HasDefaultValue && p.DefaultValue is not null ? p.DefaultValue
+                : p.ParameterType.IsValueType ? Activator.CreateInstance(p.ParameterType) : null).ToArray();
+            var info = JsonTypeInfo.CreateJsonTypeInfo(type, options);
+            info.CreateObject = () => constructor.Invoke(defaults);
+            foreach (var parameter in parameters)
+            {
+                var property = type.GetProperty(parameter.Name!)!;
+                var json = info.CreateJsonPropertyInfo(property.PropertyType, options.PropertyNamingPolicy?.ConvertName(property.Name) ?? property.Name);
+                json.Get = property.GetValue;
+                json.Set = property.SetValue;
+                json.IsRequired = !parameter.HasDefaultValue;
+                json.IsSetNullable = json.IsGetNullable = Nullability.Create(property).WriteState != NullabilityState.NotNull;
+                info.Properties.Add(json);
+            }
+
+            return info;
+        }
+    }
 }
