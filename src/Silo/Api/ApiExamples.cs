@@ -79,6 +79,7 @@ internal static class ApiExamples
     public static readonly object OutboxDeadHosts = Sample<IReadOnlyList<OutboxDeadHost>>();
     public static readonly object Policies = new[] { Policy };
     public static readonly object LimiterStatus = Sample<RateLimiterStatus>();
+    public static readonly object Decision = new RateLimitDecision(true, At, null, null, null);
 
     /// <summary>An instance of <typeparamref name="T"/> with a plausible value in every constructor parameter.</summary>
     public static T Sample<T>() => (T)Sample(typeof(T), typeof(T).Name, depth: 0)!;

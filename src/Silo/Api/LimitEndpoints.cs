@@ -20,6 +20,24 @@ internal static class LimitEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound).Example(null, null);
         limits.MapGet("/{name}/{key}", (string name, string key, INoOrgClient api) => api.Limits.StatusAsync(name, key)).WithName("RateLimiterStatus")
             .WithSummary("The counters of the limiter of one policy and key").ProducesProblem(StatusCodes.Status404NotFound).Example(null, ApiExamples.LimiterStatus);
+        limits.MapPost("/{name}/{key}/acquire", AcquireAsync).WithName("AcquireRateLimitPermits")
+            .WithSummary("Take permits under a policy for a key; 429 with Retry-After when refused (a concurrency permit has a lease id to release)")
+            .ProducesProblem(StatusCodes.Status404NotFound).Example(null, ApiExamples.Decision);
+        limits.MapPost("/{name}/{key}/release/{leaseId:guid}", ReleaseAsync).WithName("ReleaseRateLimitLease")
+            .WithSummary("Give a concurrency permit back (unknown or expired lease ids are ignored)").Example(null, null);
+    }
+
+    private static async Task<RateLimitDecision> AcquireAsync(string name, string key, IGrainFactory grains, int permits = 1)
+    {
+        // The permit is handed to the caller, who releases a concurrency lease itself: nothing is disposed here.
+        var decision = await grains.Limiter(name, key).AcquireAsync(permits);
+        return decision.Admitted ? decision : throw new RateLimitExceededException(name, key, decision.RetryAfter ?? TimeSpan.FromSeconds(1));
+    }
+
+    private static async Task<NoContent> ReleaseAsync(string name, string key, Guid leaseId, IGrainFactory grains)
+    {
+        await grains.Limiter(name, key).ReleaseAsync(leaseId);
+        return TypedResults.NoContent();
     }
 
     private static Task<RateLimitPolicy> SetAsync(string name, RateLimitPolicy policy, INoOrgClient api) =>
