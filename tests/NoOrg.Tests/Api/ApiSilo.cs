@@ -41,6 +41,8 @@ public sealed class ApiSilo : IAsyncLifetime
     public async Task<(int Status, JsonNode? Body, HttpResponseMessage Response)> SendAsync(HttpMethod method, string path, HttpContent? content = null, IDictionary<string, string>? headers = null)
     {
         using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative)) { Content = content };
+        // A large body waits for the server's go-ahead, so a 413 sent before reading it arrives instead of a broken pipe.
+        request.Headers.ExpectContinue = content?.Headers.ContentLength > 64 * 1024;
         foreach (var (name, value) in headers ?? new Dictionary<string, string>())
         {
             request.Headers.TryAddWithoutValidation(name, value);
