@@ -82,6 +82,37 @@ public sealed class ApiTaskLifecycleTests(ApiSilo silo)
     }
 
     [Fact]
+    public async Task A_task_created_over_http_is_completed_by_noorg_worker_and_followed_over_http()
+    {
+        var workerId = "api-worker-" + Guid.NewGuid().ToString("N")[..8];
+        using var worker = Infrastructure.WorkerProcess.Start(silo.Process.Environment, "--id", workerId);
+        try
+        {
+            await Eventually.ReturnsAsync(async () => (await silo.SendAsync(HttpMethod.Get, $"/v1/agents/{workerId}")).Status, s => s == 200,
+                TimeSpan.FromSeconds(60), "noorg worker to register its agent");
+            var (status, created, _) = await silo.SendAsync(HttpMethod.Post, "/v1/tasks", ApiSilo.Json(new
+            {
+                name = "shout", type = "uppercase", inputJson = "{\"greeting\":\"hello\"}", requiredCapabilities = new[] { "uppercase" },
+            }));
+            Assert.True(status == 201, $"create answered {status}: {created}");
+            var taskId = created!["id"]!.GetValue<string>();
+
+            var task = await Eventually.ReturnsAsync(() => silo.GetJsonAsync($"/v1/tasks/{taskId}"), t => t["isTerminal"]!.GetValue<bool>(),
+                TimeSpan.FromSeconds(60), "the worker to finish the task");
+            Assert.Equal("completed", task["state"]!.GetValue<string>());
+            Assert.Contains("HELLO", task["resultJson"]!.GetValue<string>(), StringComparison.Ordinal);
+            var history = await silo.GetJsonAsync($"/v1/tasks/{taskId}/history");
+            var actions = history["items"]!.AsArray().Select(e => e!["action"]!.GetValue<string>()).Where(a => a != "unassignable").ToArray();
+            Assert.Equal(["created", "assigned", "started", "completed"], actions);
+        }
+        finally
+        {
+            worker.Kill(entireProcessTree: true);
+            await worker.WaitForExitAsync();
+        }
+    }
+
+    [Fact]
     public async Task Cancel_and_reassign_change_a_task_and_a_finished_task_refuses_them_with_409()
     {
         var run = Guid.NewGuid().ToString("N")[..8];
