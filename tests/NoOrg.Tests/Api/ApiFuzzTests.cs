@@ -11,7 +11,7 @@ namespace NoOrg.Tests.Api;
 /// the number of tasks, agents and webhooks grows by exactly the number of successes (no partial writes).
 /// </summary>
 [Collection(ApiCollection.Name)]
-public sealed class ApiFuzzTests(ApiSilo silo)
+public sealed class ApiFuzzTests(ApiSilo silo, Xunit.Abstractions.ITestOutputHelper output)
 {
     private const int Bodies = 1200;
 
@@ -101,6 +101,7 @@ public sealed class ApiFuzzTests(ApiSilo silo)
             }
         }, iter: Bodies, threads: 1);
 
+        output.WriteLine($"{sent} bodies; answers: {string.Join(", ", statuses.Select(s => $"{s.Key} x{s.Value}"))}");
         Assert.True(sent >= 1000, $"only {sent} bodies were sent");
         Assert.True(statuses.Keys.Count(s => s >= 400) >= 3, "the bodies reach several kinds of refusal: " + string.Join(", ", statuses.Select(s => $"{s.Key}x{s.Value}")));
         Assert.Equal(tasksBefore + created.GetValueOrDefault("/v1/tasks"), await TotalAsync("/v1/tasks?take=1"));
