@@ -11,7 +11,7 @@ namespace NoOrg.Cli.Bench;
 internal sealed class BenchSuite(BenchRun run)
 {
     /// <summary>Every operation in the order it runs; floors first.</summary>
-    public static readonly IReadOnlyList<string> AllOperations = ["ping", "insert", "registration", "creation", "assignment", "state-sync", "lifecycle"];
+    public static readonly IReadOnlyList<string> AllOperations = ["ping", "insert", "registration", "creation", "http-creation", "assignment", "state-sync", "lifecycle"];
 
     public async Task<BenchReport> RunAsync(IBenchProgress progress, CancellationToken cancellationToken)
     {
@@ -90,7 +90,8 @@ internal sealed class BenchSuite(BenchRun run)
 
     private IEnumerable<BenchScenario> Create(InsertFloor insert) =>
     [
-        new PingFloor(run), insert, new RegistrationScenario(run), new CreationScenario(run), new AssignmentScenario(run),
+        new PingFloor(run), insert, new RegistrationScenario(run), new CreationScenario(run), new HttpCreationScenario(run),
+        new AssignmentScenario(run),
         new StateSyncScenario(run), new LifecycleScenario(run),
     ];
 

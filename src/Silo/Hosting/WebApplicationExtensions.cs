@@ -1,4 +1,5 @@
 using NoOrg.Configuration;
+using NoOrg.Silo.Api;
 using NoOrg.Silo.Health;
 using NoOrg.Silo.Security;
 using Orleans.Dashboard;
@@ -20,6 +21,7 @@ public static class WebApplicationExtensions
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(settings.Timeouts.ShutdownSeconds));
         builder.Services.AddNoOrgHealthChecks();
         builder.Services.AddNoOrgAuthentication(settings);
+        builder.Services.AddNoOrgApi();
         builder.UseOrleans(silo =>
         {
             silo.AddNoOrg(settings).UseNoOrgClustering(settings);
@@ -35,6 +37,7 @@ public static class WebApplicationExtensions
     {
         ArgumentNullException.ThrowIfNull(app);
         ArgumentNullException.ThrowIfNull(settings);
+        app.MapNoOrgApi(); // before authentication: a refused key gets a request id and a problem document too
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapNoOrgHealth();

@@ -111,13 +111,17 @@ public sealed class BenchProcessTests(ITestOutputHelper output)
             }
 
             var ratios = json.GetProperty("ratios").EnumerateArray().ToArray();
-            Assert.Equal(5 * 2, ratios.Length);
+            Assert.Equal(6 * 2, ratios.Length);
             Assert.All(ratios, r =>
             {
                 foreach (var figure in new[] { "throughputVsInsert", "p99VsInsert", "throughputVsPing", "p99VsPing" })
                 {
                     Assert.True(r.GetProperty(figure).GetDouble() > 0, $"{r.GetProperty("operation")}: {figure}");
                 }
+
+                // The HTTP variant is stated against grain-call creation of the same run; the others are not.
+                var http = r.GetProperty("operation").GetString() == "http-creation";
+                Assert.Equal(http, r.GetProperty("throughputVsCreation").ValueKind == System.Text.Json.JsonValueKind.Number);
             });
 
             var scale = json.GetProperty("scale");
