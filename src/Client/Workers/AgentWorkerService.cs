@@ -149,7 +149,7 @@ public sealed partial class AgentWorkerService(
         {
             try
             {
-                var held = await Agent.ConnectAsync(self);
+                var held = await Agent.ConnectAsync(self, [.. running.Keys]); // only the tasks it holds that are not running here come back
                 if (changedRegistration)
                 {
                     var r = settings.Registration;

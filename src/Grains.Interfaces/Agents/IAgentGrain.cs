@@ -36,6 +36,12 @@ public interface IAgentGrain : IGrainWithStringKey
     /// <summary>The worker process behind this agent connects to receive assigned tasks; call again to stay connected.</summary>
     [Alias("connect")] Task<IReadOnlyList<TaskSnapshot>> ConnectAsync(IAgentWorker worker);
 
+    /// <summary>
+    /// As <see cref="ConnectAsync(IAgentWorker)"/>, for a worker that says which tasks it is running: only the other
+    /// tasks the agent holds are read and sent back, so a reconnect costs one index query, not a call per task.
+    /// </summary>
+    [Alias("connect-running")] Task<IReadOnlyList<TaskSnapshot>> ConnectAsync(IAgentWorker worker, IReadOnlyList<string> running);
+
     [Alias("disconnect")] Task DisconnectAsync(IAgentWorker worker);
 
     /// <summary>Dispatch: takes the task if the agent can (capable, accepting work, below its limit).</summary>

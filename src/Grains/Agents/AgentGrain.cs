@@ -29,6 +29,7 @@ public sealed partial class AgentGrain(
     NoOrgSettings settings,
     TimeProvider clock,
     IAgentIndex index,
+    ITaskIndex tasks,
     IOptions<ReminderOptions> reminderOptions,
     ILogger<AgentGrain> logger) : Grain, IAgentGrain, IRemindable
 {
@@ -310,9 +311,12 @@ public sealed partial class AgentGrain(
         return new Page<AgentEvent>(await index.HistoryAsync(Id, skip, take), total, skip);
     }
 
-    public async Task<IReadOnlyList<TaskSnapshot>> ConnectAsync(IAgentWorker worker)
+    public Task<IReadOnlyList<TaskSnapshot>> ConnectAsync(IAgentWorker worker) => ConnectAsync(worker, []);
+
+    public async Task<IReadOnlyList<TaskSnapshot>> ConnectAsync(IAgentWorker worker, IReadOnlyList<string> running)
     {
         ArgumentNullException.ThrowIfNull(worker);
+        ArgumentNullException.ThrowIfNull(running);
         var (held, back) = await gate.RunAsync(async () =>
         {
             RequireRegistered();
@@ -339,18 +343,16 @@ public sealed partial class AgentGrain(
         }
 
         // Outside the gate: a task grain may be calling this agent right now (a reservation, a release).
-        var read = await Task.WhenAll(held.Select(ReadTaskAsync));
+        // One index query says which held tasks finished or moved on without a release reaching this agent (they
+        // would hold its capacity forever); only held tasks the worker is not running are read and sent back.
+        var (gone, others) = await CheckHeldAsync(held, running);
+        var read = await Task.WhenAll(others.Select(ReadTaskAsync));
         var resume = read
             .Where(r => r.Snapshot is { State: TaskState.Assigned or TaskState.Running } s && s.AssignedTo == Id)
             .Select(r => r.Snapshot!)
             .ToList();
-
-        // Tasks that finished or moved on without a release reaching this agent would hold its capacity forever.
-        var gone = read
-            .Where(r => r.Known && (r.Snapshot is null || r.Snapshot.IsTerminal || (r.Snapshot.AssignedTo is { } to && to != Id)))
-            .Select(r => r.TaskId)
-            .ToList();
-        if (gone.Count > 0 && await ReleaseHeldAsync(gone, "the task is no longer assigned to this agent"))
+        gone = [.. gone, .. read.Where(r => r.Known && (r.Snapshot is null || r.Snapshot.IsTerminal || (r.Snapshot.AssignedTo is { } to && to != Id))).Select(r => r.TaskId)];
+        if (gone.Count > 0 && await ReleaseHeldAsync([.. gone.Distinct(StringComparer.Ordinal)], "the task is no longer assigned to this agent"))
         {
             await KickDispatcherAsync();
         }
@@ -787,6 +789,28 @@ public sealed partial class AgentGrain(
             LogHandBackFailed(logger, Id, handBack.TaskId, e);
             return false;
         }
+    }
+
+    /// <summary>The held tasks the index shows finished or held by someone else, and the held tasks the worker does not run.</summary>
+    private async Task<(List<string> Gone, List<string> Others)> CheckHeldAsync(IReadOnlyList<string> held, IReadOnlyList<string> running)
+    {
+        var runs = running.ToHashSet(StringComparer.Ordinal);
+        var others = held.Where(t => !runs.Contains(t)).ToList();
+        IReadOnlyList<TaskHolding> holdings;
+        try
+        {
+            holdings = await tasks.HoldingsAsync(held);
+        }
+        catch (Exception e)
+        {
+            LogTaskReadFailed(logger, Id, "(the held tasks, from the index)", e);
+            return ([], others); // nothing is released on a guess; the next connect looks again
+        }
+
+        var byId = holdings.ToDictionary(h => h.TaskId, StringComparer.Ordinal);
+        var gone = held.Where(t => !byId.TryGetValue(t, out var h) || h.State is TaskState.Completed or TaskState.Failed or TaskState.Cancelled
+            || (h.AssignedTo is { } to && to != Id)).ToList();
+        return (gone, [.. others.Except(gone, StringComparer.Ordinal)]);
     }
 
     private async Task<(string TaskId, TaskSnapshot? Snapshot, bool Known)> ReadTaskAsync(string taskId)

@@ -34,6 +34,9 @@ public interface ITaskIndex
     Task<IReadOnlyList<string>> ReadyPoolsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default);
 
     /// <summary>Terminal tasks that finished before <paramref name="cutoff"/>, oldest first.</summary>
+    /// <summary>State and holder of each of <paramref name="taskIds"/> that exists, in one query.</summary>
+    Task<IReadOnlyList<TaskHolding>> HoldingsAsync(IReadOnlyList<string> taskIds, CancellationToken cancellationToken = default);
+
     Task<IReadOnlyList<string>> FinishedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken = default);
 }
 
@@ -41,3 +44,6 @@ public interface ITaskIndex
 /// <param name="StoredCapabilities">The capability list exactly as the index stores it: the key of its dispatch pool.</param>
 public sealed record ReadyTask(
     string Id, TaskPriority Priority, IReadOnlyList<string> RequiredCapabilities, DateTimeOffset CreatedAt, string StoredCapabilities = "[]");
+
+/// <summary>Who holds a task, from the index: what an agent checks its own list of held tasks against.</summary>
+public sealed record TaskHolding(string TaskId, TaskState State, string? AssignedTo);

@@ -40,6 +40,30 @@ internal sealed class SqlTaskIndex(IndexDatabase database) : ITaskIndex
         return await EventRows.ReadAsync<TaskEvent>(command, "noorg_task_events", cancellationToken);
     }
 
+    public async Task<IReadOnlyList<TaskHolding>> HoldingsAsync(IReadOnlyList<string> taskIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(taskIds);
+        if (taskIds.Count == 0)
+        {
+            return [];
+        }
+
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = Command(connection, null, IsPostgres
+            ? "SELECT id, state, assigned_to FROM noorg_tasks WHERE id IN (SELECT jsonb_array_elements_text(@ids::jsonb))"
+            : "SELECT id, state, assigned_to FROM noorg_tasks WHERE id IN (SELECT value FROM json_each(@ids))");
+        Add(command, "@ids", JsonSerializer.Serialize(taskIds));
+        var holdings = new List<TaskHolding>(taskIds.Count);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            holdings.Add(new TaskHolding(
+                reader.GetString(0), ParseState(reader.GetString(1)), await reader.IsDBNullAsync(2, cancellationToken) ? null : reader.GetString(2)));
+        }
+
+        return holdings;
+    }
+
     public async Task<Page<TaskSummary>> QueryAsync(TaskQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);

@@ -177,6 +177,37 @@ public abstract class AgentCapacityTests(ClusterFixture fixture)
     }
 
     [SkippableFact]
+    public async Task Reconnecting_worker_that_says_what_it_runs_gets_only_the_other_held_tasks()
+    {
+        Skip.If(fixture.Cluster is null, ClusterDatabases.SkipReason(fixture.Provider));
+        await using var agents = new TestAgents(fixture.Client);
+        var capability = TestAgents.NewCapability("resume-running");
+        var (id, agent) = await agents.RegisterAsync(TestAgents.Registration([capability], maxConcurrentTasks: 3));
+        var first = await CreateAssignedTaskAsync(capability, id);
+        var second = await CreateAssignedTaskAsync(capability, id);
+        var worker = new RecordingAgentWorker();
+        var reference = fixture.Client.CreateObjectReference<IAgentWorker>(worker);
+        try
+        {
+            var held = await agent.ConnectAsync(reference, [first]);
+            Assert.Equal([second], held.Select(t => t.Id));
+            Assert.Empty(await agent.ConnectAsync(reference, [first, second]));
+
+            // A task that finished is no longer held, whichever way the agent learns it (its release, or the index on connect).
+            await fixture.Client.GetGrain<ITaskGrain>(first).CancelAsync("finished elsewhere", "operator");
+            await Eventually.ReturnsAsync(async () =>
+            {
+                await agent.ConnectAsync(reference, [first, second]);
+                return (await agent.GetAsync())!.ActiveTaskIds;
+            }, ids => ids.SequenceEqual([second]), Patience, "the cancelled task released");
+        }
+        finally
+        {
+            fixture.Client.DeleteObjectReference<IAgentWorker>(reference);
+        }
+    }
+
+    [SkippableFact]
     public async Task Unregister_hands_held_tasks_back()
     {
         Skip.If(fixture.Cluster is null, ClusterDatabases.SkipReason(fixture.Provider));
