@@ -15,6 +15,51 @@ public static class SettingsCatalog
 
     public static IEnumerable<string> Keys => Areas.SelectMany(a => a.Settings).Select(s => s.Key);
 
+    /// <summary>Keys NoOrg reads that are not settings of a running cluster (test and tool switches).</summary>
+    public static IReadOnlyList<string> OtherKeys { get; } =
+        ["NOORG_TEST_POSTGRES", "NOORG_TEST_UPDATE_OPENAPI", "NOORG_TIMEOUTS_CLIENT_CONNECT_SECONDS"];
+
+    /// <summary>
+    /// The <c>NOORG_*</c> keys among <paramref name="keys"/> that nothing reads (a misspelling is silently ignored
+    /// otherwise), each with the nearest real key when one is close.
+    /// </summary>
+    public static IReadOnlyList<(string Key, string? Nearest)> Unknown(IEnumerable<string> keys)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var known = Keys.Concat(OtherKeys).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        return [.. keys
+            .Where(k => k.StartsWith("NOORG_", StringComparison.OrdinalIgnoreCase) && !known.Contains(k))
+            .Distinct(StringComparer.OrdinalIgnoreCase)
+            .Order(StringComparer.Ordinal)
+            .Select(k => (k, Nearest(k, known)))];
+    }
+
+    private static string? Nearest(string key, IEnumerable<string> known)
+    {
+        var best = known.Select(k => (Key: k, Distance: EditDistance(key.ToUpperInvariant(), k.ToUpperInvariant())))
+            .OrderBy(c => c.Distance).ThenBy(c => c.Key, StringComparer.Ordinal).First();
+        return best.Distance <= Math.Max(2, key.Length / 4) ? best.Key : null;
+    }
+
+    /// <summary>Levenshtein distance: insertions, deletions and substitutions.</summary>
+    private static int EditDistance(string a, string b)
+    {
+        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var current = new int[b.Length + 1];
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                current[j] = Math.Min(Math.Min(current[j - 1], previous[j]) + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            }
+
+            previous = current;
+        }
+
+        return previous[b.Length];
+    }
+
     public static Area Describe(Type type)
     {
         var area = type.GetCustomAttribute<SettingsAreaAttribute>()

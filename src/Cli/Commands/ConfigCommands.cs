@@ -12,9 +12,14 @@ internal static class ConfigCommands
     public static Command Create()
     {
         var check = new Command("check", "Validate the configuration (environment and ./.env) and show the effective values; secrets are masked");
-        check.SetAction(CliContext.Run((parse, settings, _) =>
+        check.SetAction(CliContext.Run(async (parse, settings, _) =>
         {
             var values = EffectiveValues(settings).ToArray();
+            foreach (var (key, nearest) in SettingsCatalog.Unknown(Microsoft.Extensions.Configuration.ConfigurationExtensions.AsEnumerable(NoOrgConfiguration.Build()).Select(p => p.Key)))
+            {
+                await Console.Error.WriteLineAsync($"warning: {key} is not a NoOrg setting and is ignored{(nearest is null ? "" : $"; did you mean {nearest}?")}");
+            }
+
             CliContext.Write(parse, values, rows =>
             {
                 var table = new Table().AddColumns("Key", "Value", "");
@@ -26,7 +31,7 @@ internal static class ConfigCommands
                 CliContext.Terminal.Write(table);
                 CliContext.Terminal.MarkupLine("[green]Configuration is valid.[/]");
             });
-            return Task.FromResult(CliContext.Ok);
+            return CliContext.Ok;
         }));
 
         var example = new Command("example", "Print a .env.example listing every key with its default and meaning");

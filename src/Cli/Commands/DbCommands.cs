@@ -25,8 +25,8 @@ internal static class DbCommands
             CliContext.Write(parse, view, v =>
             {
                 Render(v.Migrations);
-                CliContext.Terminal.MarkupLineEscaped(
-                    $"{(v.AppliedNow == 0 ? "[green]Database is up to date[/]" : $"[green]Applied {v.AppliedNow} migration(s)[/]")} ({v.Provider}).");
+                var outcome = v.AppliedNow == 0 ? "Database is up to date" : $"Applied {v.AppliedNow} migration(s)";
+                CliContext.Terminal.MarkupLine($"[green]{outcome}[/] ({TerminalText.Markup(v.Provider)}).");
             });
             return CliContext.Ok;
         }));
@@ -48,12 +48,12 @@ internal static class DbCommands
 
     private static void Render(IReadOnlyList<MigrationView> migrations)
     {
-        var table = new Table().AddColumns("Migration", "Applied (UTC)", "");
+        var table = new Table().AddColumns("Migration", "Applied (UTC)", "By this run");
         foreach (var migration in migrations)
         {
             table.AddRow(TerminalText.Markup(migration.Id),
                 migration.AppliedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture),
-                migration.AppliedNow ? "[green]now[/]" : "");
+                migration.AppliedNow ? "[green]yes[/]" : "no");
         }
 
         CliContext.Terminal.Write(table);

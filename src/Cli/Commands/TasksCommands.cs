@@ -53,7 +53,9 @@ internal static class TasksCommands
             var task = await Tasks(client).CreateAsync(spec);
             if (parse.GetValue(wait))
             {
-                task = await Tasks(client).WaitAsync(task.Id, Timeout.InfiniteTimeSpan, null, cancellationToken);
+                // On a terminal, say what it waits for each time that changes; on a pipe, only the final task is written.
+                var progress = Console.IsErrorRedirected ? null : new WaitProgress(task.Id);
+                task = await Tasks(client).WaitAsync(task.Id, Timeout.InfiniteTimeSpan, progress, cancellationToken);
             }
 
             CliContext.Write(parse, task, RenderTask);
@@ -305,5 +307,21 @@ internal static class TasksCommands
         }
 
         CliContext.Terminal.Write(grid);
+    }
+}
+
+/// <summary>One line on standard error per change of what a waited-for task is doing (its state and why it waits).</summary>
+internal sealed class WaitProgress(string taskId) : IProgress<TaskSnapshot>
+{
+    private string? last;
+
+    public void Report(TaskSnapshot value)
+    {
+        var now = TaskClient.Describe(value) + (value.AssignedTo is { } agent && !value.IsTerminal ? $" on {agent}" : "");
+        if (now != last)
+        {
+            last = now;
+            Console.Error.WriteLine(TerminalText.Escape($"waiting for task {taskId}: {now}"));
+        }
     }
 }

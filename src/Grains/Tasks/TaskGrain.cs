@@ -651,6 +651,11 @@ public sealed partial class TaskGrain(
     /// <summary>The change pipeline: write, project, publish, then the effects on other grains.</summary>
     private async Task<TaskSnapshot> ChangeAsync(TaskSnapshot? current, TaskSnapshot next, TaskEvent change, string? specHash = null)
     {
+        if (next.State != TaskState.Pending && next.UnassignableReason is not null)
+        {
+            next = next with { UnassignableReason = null }; // why nobody takes it means nothing once it is not waiting
+        }
+
         await WriteChangeAsync(next, change, specHash);
         await FollowUpAsync(current, next, change);
         return next;

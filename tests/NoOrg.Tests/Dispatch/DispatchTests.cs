@@ -127,6 +127,11 @@ public abstract class DispatchTests(ClusterFixture fixture)
         var seen = await Eventually.ReturnsAsync(() => GetAsync(task.Id), t => t!.UnassignableReason is not null, TimeSpan.FromSeconds(30), "a reason");
         Assert.Contains("no registered agent has", seen!.UnassignableReason, StringComparison.Ordinal);
         Assert.Equal(TaskState.Pending, seen.State);
+
+        // Once it no longer waits, why nobody took it is not part of it any more.
+        var cancelled = await Client.GetGrain<ITaskGrain>(task.Id).CancelAsync("not needed", "test");
+        Assert.Null(cancelled.UnassignableReason);
+        Assert.Null((await GetAsync(task.Id))!.UnassignableReason);
     }
 
     [SkippableFact]
