@@ -40,6 +40,9 @@ public sealed partial class PoolDispatcherGrain(
 
     /// <summary>Tasks a placement failed on for a reason of their own: left alone until the next sweep.</summary>
     private readonly HashSet<string> parked = new(StringComparer.Ordinal);
+
+    /// <summary>Room notices heard per agent: a refusal that raced a newer notice must not drop the agent from the view.</summary>
+    private readonly Dictionary<string, long> notices = new(StringComparer.Ordinal);
     private readonly Dictionary<string, AgentRoom> view = new(StringComparer.Ordinal);
     private readonly HashSet<string> forms = new(StringComparer.Ordinal);
 
@@ -80,6 +83,7 @@ public sealed partial class PoolDispatcherGrain(
 
     public Task CapacityAsync(AgentCapacity agent)
     {
+        notices[agent.AgentId] = notices.GetValueOrDefault(agent.AgentId) + 1;
         if (agent.HasRoom)
         {
             view[agent.AgentId] = new AgentRoom(agent.AgentId, agent.ActiveTasks, agent.MaxConcurrentTasks, agent.Degraded);
@@ -214,6 +218,7 @@ public sealed partial class PoolDispatcherGrain(
     private async Task PlaceAsync(QueuedTask task, string agentId)
     {
         await Task.Yield(); // the pump goes on with the next task
+        var heard = notices.GetValueOrDefault(agentId);
         try
         {
             await GrainFactory.GetGrain<ITaskGrain>(task.Id).AssignAsync(agentId, "dispatcher");
@@ -222,8 +227,14 @@ public sealed partial class PoolDispatcherGrain(
         }
         catch (ConflictException)
         {
-            // The agent refused (full, not accepting, unhealthy): it leaves the view until it reports room again.
-            view.Remove(agentId);
+            // The agent refused (full, not accepting, unhealthy): it leaves the view until it reports room again,
+            // unless it already did while the refusal was on its way (a slot freed in between).
+            if (notices.GetValueOrDefault(agentId) == heard)
+            {
+                view.Remove(agentId);
+            }
+
+            placing.Remove(task.Id); // else Add takes it for a placement still running and drops it until the sweep
             Add(task);
         }
         catch (Exception e) when (e is InvalidTransitionException or NotFoundException)
