@@ -43,6 +43,15 @@ public sealed partial class PoolDispatcherGrain(
 
     /// <summary>Room notices heard per agent: a refusal that raced a newer notice must not drop the agent from the view.</summary>
     private readonly Dictionary<string, long> notices = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Per agent, how often its room changed here (a notice heard, a placement started or ended): a view refresh that
+    /// raced such a change keeps what the pool knows, since the index it read may predate it.
+    /// </summary>
+    private readonly Dictionary<string, long> touched = new(StringComparer.Ordinal);
+
+    /// <summary>Placements running per agent; the index cannot know of them yet.</summary>
+    private readonly Dictionary<string, int> inFlight = new(StringComparer.Ordinal);
     private readonly Dictionary<string, AgentRoom> view = new(StringComparer.Ordinal);
     private readonly HashSet<string> forms = new(StringComparer.Ordinal);
 
@@ -84,6 +93,7 @@ public sealed partial class PoolDispatcherGrain(
     public Task CapacityAsync(AgentCapacity agent)
     {
         notices[agent.AgentId] = notices.GetValueOrDefault(agent.AgentId) + 1;
+        Touch(agent.AgentId);
         if (agent.HasRoom)
         {
             view[agent.AgentId] = new AgentRoom(agent.AgentId, agent.ActiveTasks, agent.MaxConcurrentTasks, agent.Degraded);
@@ -192,6 +202,8 @@ public sealed partial class PoolDispatcherGrain(
             queue.Remove(task);
             queued.Remove(task.Id);
             view[agent.Id] = agent with { Active = agent.Active + 1 };
+            Touch(agent.Id);
+            inFlight[agent.Id] = inFlight.GetValueOrDefault(agent.Id) + 1;
             placing[task.Id] = PlaceAsync(task, agent.Id);
         }
 
@@ -254,9 +266,17 @@ public sealed partial class PoolDispatcherGrain(
         finally
         {
             placing.Remove(task.Id);
+            Touch(agentId);
+            if (--inFlight[agentId] == 0)
+            {
+                inFlight.Remove(agentId);
+            }
+
             Pump();
         }
     }
+
+    private void Touch(string agentId) => touched[agentId] = touched.GetValueOrDefault(agentId) + 1;
 
     private void LoadSoon() => loading ??= LoadAsync();
 
@@ -291,13 +311,23 @@ public sealed partial class PoolDispatcherGrain(
     {
         await Task.Yield();
         var refreshed = false;
+        var before = new Dictionary<string, long>(touched, StringComparer.Ordinal);
         try
         {
             var candidates = await agents.CandidatesAsync(capabilities, ViewSize);
+
+            // What changed here while the query ran, or is being placed, is newer than what the query read.
+            bool Newer(string id) => inFlight.ContainsKey(id) || touched.GetValueOrDefault(id) != before.GetValueOrDefault(id);
+            var kept = view.Values.Where(room => Newer(room.Id)).ToList();
             view.Clear();
-            foreach (var c in candidates)
+            foreach (var c in candidates.Where(c => !Newer(c.Id)))
             {
                 view[c.Id] = new AgentRoom(c.Id, c.ActiveTasks, c.MaxConcurrentTasks, c.Health == "Degraded");
+            }
+
+            foreach (var room in kept)
+            {
+                view[room.Id] = room;
             }
 
             refreshed = true;
