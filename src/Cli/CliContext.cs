@@ -101,7 +101,31 @@ internal static class CliContext
         }
     }
 
-    public static IAnsiConsole Terminal { get; } = AnsiConsole.Console;
+    /// <summary>
+    /// Where tables and text go. On a pipe or in a file nothing knows a width, so lines are not wrapped at 80 columns
+    /// (which splits words and rows); each row stays one line for grep and cut.
+    /// </summary>
+    public static IAnsiConsole Terminal { get; } = CreateTerminal();
+
+    /// <summary>Width of a table written to a pipe: wide enough that no row of NoOrg's tables wraps.</summary>
+    internal const int PipeWidth = 4096;
+
+    private static IAnsiConsole CreateTerminal()
+    {
+        if (!Console.IsOutputRedirected)
+        {
+            return AnsiConsole.Console;
+        }
+
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Out = new AnsiConsoleOutput(Console.Out),
+        });
+        console.Profile.Width = PipeWidth;
+        return console;
+    }
 
     /// <summary>Who an operator's change is recorded as, in task and agent histories.</summary>
     public static string Actor => $"cli:{Environment.UserName}";
@@ -112,6 +136,20 @@ internal static class CliContext
         {
             await using var connection = await ClusterConnection.OpenAsync(settings, parse.GetValue(Verbose), cancellationToken);
             return await body(parse, connection.Client, cancellationToken);
+        });
+
+    /// <summary>
+    /// A command body that needs a connected cluster client and input read first: <paramref name="prepare"/> reads and
+    /// checks what the command line names (files, JSON, key=value lists) before anything connects, so bad input exits 2
+    /// at once, with or without a cluster.
+    /// </summary>
+    public static Func<ParseResult, CancellationToken, Task<int>> Connected<TInput>(
+        Func<ParseResult, TInput> prepare, Func<ParseResult, TInput, IClusterClient, CancellationToken, Task<int>> body) =>
+        Run(async (parse, settings, cancellationToken) =>
+        {
+            var input = prepare(parse);
+            await using var connection = await ClusterConnection.OpenAsync(settings, parse.GetValue(Verbose), cancellationToken);
+            return await body(parse, input, connection.Client, cancellationToken);
         });
 
     /// <summary>The typed client over a command's connection; changes are recorded as <see cref="Actor"/>.</summary>

@@ -124,6 +124,13 @@ internal static class CliInput
         return Read(option.Name, parse.GetValue(option)!, Console.In);
     }
 
+    /// <summary><see cref="Read(ParseResult, Option{string})"/> of a JSON option, checked here so that bad JSON is never sent.</summary>
+    public static string ReadJson(ParseResult parse, Option<string> option)
+    {
+        var json = Read(parse, option);
+        return InputText.JsonProblem(option.Name, json) is { } problem ? throw new CliInputException(problem) : json;
+    }
+
     private static void AddIdErrors(SymbolResult result, string name)
     {
         foreach (var token in result.Tokens)

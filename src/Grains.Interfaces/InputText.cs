@@ -25,6 +25,26 @@ public static class InputText
 
     public const int MaxMetadataValueLength = 1000;
 
+    /// <summary>Null when <paramref name="json"/> is one well-formed JSON value of storable characters; otherwise what is wrong.</summary>
+    public static string? JsonProblem(string field, string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        if (TextProblem(field, json) is { } characters)
+        {
+            return characters;
+        }
+
+        try
+        {
+            using var _ = System.Text.Json.JsonDocument.Parse(json);
+            return null;
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            return $"{field}: not valid JSON ({e.Message})";
+        }
+    }
+
     /// <summary>Every problem of a task's or an agent's metadata, as "field: what is wrong", keys in order.</summary>
     public static IEnumerable<string> MetadataProblems(IReadOnlyDictionary<string, string>? metadata)
     {
@@ -95,7 +115,22 @@ public static class InputText
             }
         }
 
-        return null;
+        return OrleansKeyProblem(field, id);
+    }
+
+    /// <summary>
+    /// Orleans' ADO.NET storage reads a string key whose part before the first '+' is a hexadecimal number or a GUID
+    /// as a number or GUID key, and stores no string for it (or only the part after the '+'), so the database could not
+    /// tell which task, agent or saga a row is: "42", "a1", "cafe", a GUID and "a1+b" are all refused.
+    /// </summary>
+    private static string? OrleansKeyProblem(string field, string id)
+    {
+        var plus = id.IndexOf('+', StringComparison.Ordinal);
+        var head = plus >= 0 ? id[..plus] : id;
+        return long.TryParse(head, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out _) || Guid.TryParse(head, out _)
+            ? $"{field}: '{id}' would be stored by Orleans as a number or GUID key ('{head}' reads as one), which NoOrg cannot index; " +
+              $"give it a prefix, for example '{(field.Contains("agent", StringComparison.OrdinalIgnoreCase) ? "agent" : "id")}-{id}'"
+            : null;
     }
 
     /// <summary>The id when <see cref="IdProblem"/> finds nothing wrong; otherwise a <see cref="Errors.ValidationException"/> naming the field.</summary>

@@ -25,10 +25,10 @@ internal static class AgentsCommands
         var max = new Option<int>("--max") { Description = "Maximum concurrent tasks", DefaultValueFactory = _ => 1 };
         var metadata = new Option<string[]>("--meta") { Description = "Metadata as key=value (repeatable)", AllowMultipleArgumentsPerToken = true };
         var command = new Command("register", "Register an agent (the same details again are a no-op)") { Id, name, type, description, capabilities, max, metadata };
-        command.SetAction(CliContext.Connected(async (parse, client, _) =>
+        AgentRegistration Registration(ParseResult parse) => new(parse.GetValue(name)!, parse.GetValue(type)!, parse.GetValue(description)!,
+            parse.GetValue(capabilities)!, parse.GetValue(max), ParseMetadata(parse.GetValue(metadata)));
+        command.SetAction(CliContext.Connected(Registration, async (parse, registration, client, _) =>
         {
-            var registration = new AgentRegistration(parse.GetValue(name)!, parse.GetValue(type)!, parse.GetValue(description)!,
-                parse.GetValue(capabilities)!, parse.GetValue(max), ParseMetadata(parse.GetValue(metadata)));
             var agent = await CliContext.Api(client).Agents.RegisterAsync(parse.GetValue(Id)!, registration);
             CliContext.Write(parse, agent, RenderAgent);
             return CliContext.Ok;

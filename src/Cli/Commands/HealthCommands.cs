@@ -107,11 +107,12 @@ internal static class HealthCommands
                 continue;
             }
 
-            var table = new Table().Title(title).AddColumns("Agent", "Reasons", "Uptime", "Success", "Errors", "p95");
+            // The figures are those of the agent's last check: an agent gone offline is checked no more, so say when.
+            var table = new Table().Title(title).AddColumns("Agent", "Reasons", "Uptime", "Success", "Errors", "p95", "Figures as of (UTC)");
             foreach (var a in agents)
             {
                 table.AddRow(TerminalText.Markup(a.AgentId), TerminalText.Markup(string.Join("; ", a.Reasons)), Rate(a.Metrics.Uptime), Rate(a.Metrics.SuccessRate),
-                    Rate(a.Metrics.ErrorRate), Seconds(a.Metrics.P95ResponseTime));
+                    Rate(a.Metrics.ErrorRate), Seconds(a.Metrics.P95ResponseTime), AsOf(a.CheckedAt, report.GeneratedAt));
             }
 
             t.Write(table);
@@ -126,6 +127,18 @@ internal static class HealthCommands
         {
             t.MarkupLineEscaped($"[yellow]*[/] {advice}");
         }
+    }
+
+    /// <summary>When figures were computed, and how long before the report that was ("13:02:11, 4m ago").</summary>
+    internal static string AsOf(DateTimeOffset checkedAt, DateTimeOffset now)
+    {
+        var age = now - checkedAt;
+        var ago = age < TimeSpan.FromSeconds(1) ? "now"
+            : age < TimeSpan.FromMinutes(1) ? $"{(int)age.TotalSeconds}s ago"
+            : age < TimeSpan.FromHours(1) ? $"{(int)age.TotalMinutes}m ago"
+            : age < TimeSpan.FromDays(1) ? $"{(int)age.TotalHours}h ago"
+            : $"{(int)age.TotalDays}d ago";
+        return $"{checkedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)}, {ago}";
     }
 
     private static void RenderAgent(AgentHealth h)

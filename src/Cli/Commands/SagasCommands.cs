@@ -28,9 +28,9 @@ internal static class SagasCommands
         var id = new Option<string?>("--id") { Description = "Saga id (default: a new one); the same id and input return the existing saga" }.Ids();
         var wait = new Option<bool>("--wait") { Description = "Wait until the saga ends (or needs an operator) and show it with its log" };
         var command = new Command("start", "Start a saga") { definition, input, id, wait };
-        command.SetAction(CliContext.Connected(async (parse, client, cancellationToken) =>
+        command.SetAction(CliContext.Connected(parse => CliInput.ReadJson(parse, input), async (parse, json, client, cancellationToken) =>
         {
-            var saga = await CliContext.Api(client).Sagas.StartAsync(parse.GetValue(definition)!, CliInput.Read(parse, input), parse.GetValue(id));
+            var saga = await CliContext.Api(client).Sagas.StartAsync(parse.GetValue(definition)!, json, parse.GetValue(id));
             if (!parse.GetValue(wait))
             {
                 CliContext.Write(parse, saga, RenderSaga);

@@ -31,12 +31,20 @@ internal static class StatusCommand
                     new DateTimeOffset(DateTime.SpecifyKind(h.IAmAliveTime, DateTimeKind.Utc))))
                 .ToArray();
             var view = new StatusView(settings.Cluster.ClusterId, settings.Cluster.ServiceId,
-                silos.Count(s => s.Status == nameof(SiloStatus.Active)), silos, history.FirstStartedAt, history.SiloStarts);
+                silos.Count(s => s.Status == nameof(SiloStatus.Active)), silos, FirstStart(history.FirstStartedAt, silos), history.SiloStarts);
             CliContext.Write(parse, view, Render);
             return CliContext.Ok;
         }));
         return command;
     }
+
+    /// <summary>
+    /// The first start on record, never later than a silo listed: the record is written once the silo is up, a moment
+    /// after the start time the membership table holds.
+    /// </summary>
+    internal static DateTimeOffset? FirstStart(DateTimeOffset? recorded, IReadOnlyCollection<SiloView> silos) =>
+        silos.Count == 0 ? recorded
+        : silos.Min(s => s.StartedAt) is var earliest && (recorded is null || earliest < recorded) ? earliest : recorded;
 
     private static void Render(StatusView view)
     {

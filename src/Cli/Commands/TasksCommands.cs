@@ -42,14 +42,18 @@ internal static class TasksCommands
         var meta = new Option<string[]>("--meta") { Description = "Metadata key=value (repeatable)", AllowMultipleArgumentsPerToken = true };
         var wait = new Option<bool>("--wait") { Description = "Wait until the task finishes and show it" };
         var command = new Command("create", "Create a task") { name, type, description, input, priority, capabilities, dependsOn, parent, timeout, attempts, backoff, deadline, key, meta, wait };
-        command.SetAction(CliContext.Connected(async (parse, client, cancellationToken) =>
+        TaskSpec Spec(ParseResult parse)
         {
             var typeName = parse.GetValue(type)!;
-            var spec = new TaskSpec(parse.GetValue(name)!, typeName, parse.GetValue(description)!, CliInput.Read(parse, input), parse.GetValue(priority),
+            return new TaskSpec(parse.GetValue(name)!, typeName, parse.GetValue(description)!, CliInput.ReadJson(parse, input), parse.GetValue(priority),
                 parse.GetValue(capabilities) is { Length: > 0 } caps ? caps : [typeName], parse.GetValue(dependsOn) ?? [], parse.GetValue(parent),
                 parse.GetValue(timeout) is { } t ? TimeSpan.FromSeconds(t) : null, parse.GetValue(attempts),
                 parse.GetValue(backoff) is { } b ? TimeSpan.FromSeconds(b) : null, parse.GetValue(deadline), parse.GetValue(key),
                 AgentsCommands.ParseMetadata(parse.GetValue(meta)));
+        }
+
+        command.SetAction(CliContext.Connected(Spec, async (parse, spec, client, cancellationToken) =>
+        {
             var task = await Tasks(client).CreateAsync(spec);
             if (parse.GetValue(wait))
             {
@@ -83,9 +87,15 @@ internal static class TasksCommands
     {
         var result = new Option<string>("--result") { Description = "Result as JSON", DefaultValueFactory = _ => "null" }.FileOrStdin();
         var ms = new Option<int?>("--processing-ms") { Description = "Processing time in milliseconds" };
-        return Simple("complete", "Complete a running task (as its agent)", (parse, client) =>
-            Tasks(client).CompleteAsync(parse.GetValue(Id)!, parse.GetValue(AgentOption)!, CliInput.Read(parse, result),
-                parse.GetValue(ms) is { } m ? TimeSpan.FromMilliseconds(m) : null), AgentOption, result, ms);
+        var command = new Command("complete", "Complete a running task (as its agent)") { Id, AgentOption, result, ms };
+        command.SetAction(CliContext.Connected(parse => CliInput.ReadJson(parse, result), async (parse, json, client, _) =>
+        {
+            var task = await Tasks(client).CompleteAsync(parse.GetValue(Id)!, parse.GetValue(AgentOption)!, json,
+                parse.GetValue(ms) is { } m ? TimeSpan.FromMilliseconds(m) : null);
+            CliContext.Write(parse, task, RenderTask);
+            return CliContext.Ok;
+        }));
+        return command;
     }
 
     private static Command Fail()

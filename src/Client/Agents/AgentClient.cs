@@ -17,7 +17,7 @@ public sealed class AgentClient
 
     /// <summary>The agent; <see cref="NotFoundException"/> when it is not registered.</summary>
     public async Task<AgentSnapshot> GetAsync(string agentId) =>
-        await Agent(agentId).GetAsync() ?? throw new NotFoundException($"Agent '{agentId}' is not registered.");
+        await Agent(agentId).GetAsync() ?? throw NotFoundException.ForAgent(agentId);
 
     public Task<AgentSnapshot> UpdateAsync(string agentId, AgentUpdate update) => Agent(agentId).UpdateAsync(update);
 

@@ -17,7 +17,7 @@ public sealed class SagaClient
 
     /// <summary>The saga; <see cref="NotFoundException"/> when there is none with this id.</summary>
     public async Task<SagaSnapshot> GetAsync(string sagaId) =>
-        await Saga(sagaId).GetAsync() ?? throw new NotFoundException($"Saga {sagaId} does not exist.");
+        await Saga(sagaId).GetAsync() ?? throw NotFoundException.ForSaga(sagaId);
 
     public Task<Page<SagaLogEntry>> LogAsync(string sagaId, int skip = 0, int take = 100) => Saga(sagaId).GetLogAsync(skip, take);
 

@@ -27,7 +27,7 @@ public static class SagaClientExtensions
         await using var changed = await Watches.SagaAsync(client, sagaId);
         while (true)
         {
-            var snapshot = await saga.GetAsync() ?? throw new Grains.Errors.NotFoundException($"Saga {sagaId} does not exist.");
+            var snapshot = await saga.GetAsync() ?? throw Grains.Errors.NotFoundException.ForSaga(sagaId);
             if (snapshot.IsTerminal || snapshot.Status == SagaStatus.CompensationFailed)
             {
                 return snapshot;

@@ -112,7 +112,7 @@ public sealed class TaskClient
         : task.State == TaskState.Pending && task.UnassignableReason is { } why ? $"pending ({why})"
         : task.State.ToString().ToLowerInvariant();
 
-    internal static NotFoundException Missing(string taskId) => new($"Task {taskId} does not exist (never created, or removed by retention).");
+    internal static NotFoundException Missing(string taskId) => NotFoundException.ForTask(taskId);
 
     private ITaskGrain Task(string taskId) => client.GetGrain<ITaskGrain>(InputText.RequireId("taskId", taskId));
 

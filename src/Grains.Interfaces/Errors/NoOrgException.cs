@@ -48,6 +48,15 @@ public sealed class NotFoundException : NoOrgException
     public NotFoundException(string message) : base("not-found", message) { }
 
     public NotFoundException(string message, Exception innerException) : base(message, innerException) { }
+
+    /// <summary>The one message for a task id that names nothing, wherever it is noticed (grain, client, HTTP API).</summary>
+    public static NotFoundException ForTask(string id) => new($"Task '{id}' does not exist (never created, or removed by retention).");
+
+    /// <summary>The one message for an agent id that names nothing.</summary>
+    public static NotFoundException ForAgent(string id) => new($"Agent '{id}' is not registered.");
+
+    /// <summary>The one message for a saga id that names nothing.</summary>
+    public static NotFoundException ForSaga(string id) => new($"Saga '{id}' does not exist.");
 }
 
 /// <summary>The request contradicts what exists (same id or idempotency key with different content).</summary>

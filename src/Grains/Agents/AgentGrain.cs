@@ -601,7 +601,7 @@ public sealed partial class AgentGrain(
 
     private AgentState RequireRegistered() =>
         state.State.Registration is null
-            ? throw new NotFoundException($"Agent '{Id}' is not registered.")
+            ? throw NotFoundException.ForAgent(Id)
             : state.State;
 
     private AgentSnapshot Snapshot()

@@ -12,7 +12,7 @@ public sealed class ClusterHistoryGrain(
         var current = state.State;
         state.State = current with
         {
-            FirstStartedAt = current.FirstStartedAt ?? start.StartedAt,
+            FirstStartedAt = current.FirstStartedAt is { } first && first <= start.StartedAt ? first : start.StartedAt,
             SiloStarts = current.SiloStarts + 1,
             RecentStarts = [.. current.RecentStarts.TakeLast(RecentLimit - 1), start],
         };

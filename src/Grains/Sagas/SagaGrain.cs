@@ -652,7 +652,7 @@ public sealed partial class SagaGrain(
         && !(saga.IsScope && saga.Status == SagaStatus.Running);
 
     private SagaGrainState Require() =>
-        state.State.Definition is null ? throw new NotFoundException($"Saga {Id} does not exist.") : state.State;
+        state.State.Definition is null ? throw NotFoundException.ForSaga(Id) : state.State;
 
     private SagaGrainState RequireOpenScope(string what)
     {

@@ -888,7 +888,7 @@ public sealed partial class TaskGrain(
     }
 
     private TaskSnapshot Require() =>
-        state.State.Task ?? throw new NotFoundException($"Task {Id} does not exist (never created, or removed by retention).");
+        state.State.Task ?? throw NotFoundException.ForTask(Id);
 
     private TaskEvent Event(
         TaskAction action, TaskState from, TaskState to, string actor, DateTimeOffset at, string? reason = null,

@@ -161,26 +161,10 @@ internal static class TaskSpecRules
             return $"{field}: required; use \"null\" for none";
         }
 
-        if (InputText.TextProblem(field, json) is { } characters)
-        {
-            return characters;
-        }
-
         var bytes = Encoding.UTF8.GetByteCount(json);
-        if (bytes > maxBytes)
-        {
-            return $"{field}: {bytes} bytes of UTF-8 is too large; at most {maxBytes} allowed (NOORG_TASKS_MAX_INPUT_BYTES)";
-        }
-
-        try
-        {
-            using var _ = JsonDocument.Parse(json);
-            return null;
-        }
-        catch (JsonException e)
-        {
-            return $"{field}: not valid JSON ({e.Message})";
-        }
+        return bytes > maxBytes
+            ? $"{field}: {bytes} bytes of UTF-8 is too large; at most {maxBytes} allowed (NOORG_TASKS_MAX_INPUT_BYTES)"
+            : InputText.JsonProblem(field, json);
     }
 
     /// <summary>A required short text (actor, agent id, reason): non-blank, bounded, storable (<see cref="InputText.TextProblem"/>).</summary>

@@ -94,6 +94,6 @@ internal static class TaskEndpoints
     {
         var page = await api.Tasks.HistoryAsync(id, skip, take);
         // A task that was never created has no history; say so rather than answer an empty page.
-        return page.Total == 0 && await api.Tasks.TryGetAsync(id) is null ? throw new NotFoundException($"Task {id} does not exist (never created, or removed by retention).") : page;
+        return page.Total == 0 && await api.Tasks.TryGetAsync(id) is null ? throw NotFoundException.ForTask(id) : page;
     }
 }

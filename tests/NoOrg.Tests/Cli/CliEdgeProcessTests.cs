@@ -45,6 +45,13 @@ public sealed class CliEdgeProcessTests
             Assert.Equal("""{"from":"file"}""", task.GetProperty("spec").GetProperty("inputJson").GetString());
             Assert.Equal("""{"from":"stdin"}""", JsonDocument.Parse(fromStdin.StandardOutput).RootElement.GetProperty("spec").GetProperty("inputJson").GetString());
 
+            // A table on a pipe keeps each row on one line, however wide (a terminal's 80 columns would split it).
+            var longName = string.Join(' ', Enumerable.Repeat("a-rather-long-task-name", 6));
+            var wide = JsonDocument.Parse((await RunAsync(silo, ["tasks", "create", "--name", longName, "--type", type + "-wide", "--json"])).StandardOutput)
+                .RootElement.GetProperty("id").GetString()!;
+            var listed = await RunAsync(silo, ["tasks", "list", "--type", type + "-wide"]);
+            Assert.Contains(listed.StandardOutput.Split('\n'), line => line.Contains(wide, StringComparison.Ordinal) && line.Contains(longName, StringComparison.Ordinal));
+
             // Free text may hold an escape sequence (a worker's error); every terminal output shows it escaped.
             var id = task.GetProperty("id").GetString()!;
             await Cluster.Eventually.ReturnsAsync(
@@ -64,8 +71,8 @@ public sealed class CliEdgeProcessTests
 
             await File.WriteAllTextAsync(input, "{not json");
             var invalid = await ProcessRunner.RunAsync("noorg.dll", ["tasks", "create", "--name", "bad", "--type", type, "--input", "@" + input], silo.Environment);
-            Assert.Equal(2, invalid.ExitCode); // refused by the cluster's validation
-            Assert.Contains("inputJson", invalid.StandardError, StringComparison.Ordinal);
+            Assert.Equal(2, invalid.ExitCode); // refused before anything is sent
+            Assert.StartsWith("noorg: --input: not valid JSON", invalid.StandardError, StringComparison.Ordinal);
         }
         finally
         {

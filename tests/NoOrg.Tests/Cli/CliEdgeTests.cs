@@ -162,4 +162,29 @@ public sealed class CliEdgeTests
         var root = new RootCommand { TasksCommands.Create(), AgentsCommands.Create(), SagasCommands.Create() };
         return [.. root.Parse(arguments, CliContext.Parsing).Errors.Select(e => e.Message)];
     }
+
+    [Fact]
+    public void Status_never_shows_a_first_start_later_than_a_listed_silo_started()
+    {
+        var started = new DateTimeOffset(2026, 12, 2, 13, 18, 16, TimeSpan.Zero);
+        StatusCommand.SiloView[] silos = [new("silo", "S127.0.0.1:11111:1", "host", "Active", started, TimeSpan.FromMinutes(2), started)];
+
+        Assert.Equal(started, StatusCommand.FirstStart(started.AddSeconds(1), silos)); // recorded once the silo was up
+        Assert.Equal(started.AddDays(-3), StatusCommand.FirstStart(started.AddDays(-3), silos)); // an earlier first start stays
+        Assert.Equal(started, StatusCommand.FirstStart(null, silos));
+        Assert.Null(StatusCommand.FirstStart(null, []));
+    }
+
+    [Theory]
+    [InlineData(0, "2026-12-02 13:00:00, now")]
+    [InlineData(42, "2026-12-02 13:00:00, 42s ago")]
+    [InlineData(4 * 60 + 5, "2026-12-02 13:00:00, 4m ago")]
+    [InlineData(3 * 3600, "2026-12-02 13:00:00, 3h ago")]
+    [InlineData(2 * 86400 + 60, "2026-12-02 13:00:00, 2d ago")]
+    public void Health_figures_say_when_they_were_computed(int secondsBefore, string shown)
+    {
+        var checkedAt = new DateTimeOffset(2026, 12, 2, 13, 0, 0, TimeSpan.Zero);
+
+        Assert.Equal(shown, HealthCommands.AsOf(checkedAt, checkedAt.AddSeconds(secondsBefore)));
+    }
 }

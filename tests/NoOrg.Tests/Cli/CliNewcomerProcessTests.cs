@@ -28,6 +28,28 @@ public sealed class CliNewcomerProcessTests
         Assert.Single(result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
+    [Theory]
+    [InlineData("tasks create --name n --type t --input {bad", "noorg: --input: not valid JSON")]
+    [InlineData("tasks complete t-1 --agent agent-1 --result [1,", "noorg: --result: not valid JSON")]
+    [InlineData("sagas start order --input nul", "noorg: --input: not valid JSON")]
+    [InlineData("agents register worker-1 --name n --type t --capability c --meta novalue", "noorg: --meta 'novalue' is not key=value")]
+    [InlineData("agents register a1 --name n --type t --capability c", "would be stored by Orleans as a number or GUID key")]
+    [InlineData("tasks show 0c2b4f9e-61a7-4a6e-9d3e-5b0f1f2a7c11", "would be stored by Orleans as a number or GUID key")]
+    public async Task Bad_input_exits_2_before_anything_connects(string commandLine, string message)
+    {
+        using var closed = new TcpListener(IPAddress.Loopback, 0);
+        closed.Start();
+        var port = ((IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop(); // nothing listens: a command that tried to connect would say it cannot reach a silo
+
+        var result = await ProcessRunner.RunAsync("noorg.dll", commandLine.Split(' '),
+            new Dictionary<string, string?> { ["NOORG_CLUSTER_GATEWAY_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(message, result.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("cannot reach", result.StandardError, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Json_output_keeps_quotes_as_they_are_and_parses()
     {

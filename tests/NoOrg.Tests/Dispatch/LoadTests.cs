@@ -63,15 +63,24 @@ public sealed class LoadTests(ITestOutputHelper output)
             }
 
             var maxHeld = 0;
-            var final = await Eventually.ReturnsAsync(
-                async () =>
-                {
-                    // Sample the agents' own view of their load while the run goes on.
-                    var agents = await Task.WhenAll(workers.Select(w => cluster.Client.GetGrain<NoOrg.Grains.Agents.IAgentGrain>(w.AgentId).GetAsync()));
-                    maxHeld = Math.Max(maxHeld, agents.Max(a => a?.ActiveTaskIds.Count ?? 0));
-                    return await Task.WhenAll(ids.Select(id => cluster.Client.GetGrain<ITaskGrain>(id).GetAsync()));
-                },
-                all => all.All(t => t is not null && t.IsTerminal), TimeSpan.FromMinutes(5), "every task to finish");
+            NoOrg.Grains.Agents.AgentSnapshot?[] agents = [];
+            TaskSnapshot?[] final;
+            try
+            {
+                final = await Eventually.ReturnsAsync(
+                    async () =>
+                    {
+                        // Sample the agents' own view of their load while the run goes on.
+                        agents = await Task.WhenAll(workers.Select(w => cluster.Client.GetGrain<NoOrg.Grains.Agents.IAgentGrain>(w.AgentId).GetAsync()));
+                        maxHeld = Math.Max(maxHeld, agents.Max(a => a?.ActiveTaskIds.Count ?? 0));
+                        return await Task.WhenAll(ids.Select(id => cluster.Client.GetGrain<ITaskGrain>(id).GetAsync()));
+                    },
+                    all => all.All(t => t is not null && t.IsTerminal), TimeSpan.FromMinutes(5), "every task to finish");
+            }
+            catch (Xunit.Sdk.XunitException e)
+            {
+                throw new Xunit.Sdk.XunitException(e.Message + Environment.NewLine + await StuckAsync(cluster, ids, agents, workers));
+            }
             clock.Stop();
 
             Assert.Equal(Tasks, final.Length);
@@ -99,6 +108,25 @@ public sealed class LoadTests(ITestOutputHelper output)
 
             await StopAsync(cluster);
         }
+    }
+
+    /// <summary>What the unfinished tasks and the agents look like, so that a stall says where it stopped.</summary>
+    private static async Task<string> StuckAsync(
+        TestCluster cluster, List<string> ids, NoOrg.Grains.Agents.AgentSnapshot?[] agents, List<TestWorker> workers)
+    {
+        var tasks = await Task.WhenAll(ids.Select(id => cluster.Client.GetGrain<ITaskGrain>(id).GetAsync()));
+        var stuck = tasks.Where(t => t is not null && !t.IsTerminal).Select(t => t!).ToList();
+        var lines = new List<string> { $"{stuck.Count} task(s) unfinished, by state, holder and reason:" };
+        lines.AddRange(stuck.GroupBy(t => $"{t.State} on {t.AssignedTo ?? "-"} attempt {t.Attempt}: {t.UnassignableReason ?? "-"}")
+            .OrderByDescending(g => g.Count()).Take(15).Select(g => $"  {g.Count()} x {g.Key} (e.g. {g.First().Id})"));
+        lines.Add("agents (status, health, active, worker reported, worker running):");
+        lines.AddRange(agents.Where(a => a is not null).Select(a =>
+        {
+            var worker = workers.First(w => w.AgentId == a!.Id);
+            return $"  {a!.Id}: {a.Status} {a.Health} active {a.ActiveTaskIds.Count} [{string.Join(",", a.ActiveTaskIds.Take(3))}] " +
+                $"reported {worker.Service.Reported.Count} ran {worker.Handler.Ran.Count}";
+        }));
+        return string.Join(Environment.NewLine, lines);
     }
 
     private static async Task StopAsync(TestCluster cluster)
