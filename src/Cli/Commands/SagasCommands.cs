@@ -37,7 +37,7 @@ internal static class SagasCommands
                 return CliContext.Ok;
             }
 
-            saga = await client.WaitForSagaAsync(saga.Id, cancellationToken);
+            saga = await client.WaitForSagaAsync(saga.Id, Console.IsErrorRedirected ? null : WaitProgress.ForSaga(saga.Id), cancellationToken);
             return await ShowAsync(parse, client, saga);
         }));
         return command;

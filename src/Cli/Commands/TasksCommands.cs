@@ -58,7 +58,7 @@ internal static class TasksCommands
             if (parse.GetValue(wait))
             {
                 // On a terminal, say what it waits for each time that changes; on a pipe, only the final task is written.
-                var progress = Console.IsErrorRedirected ? null : new WaitProgress(task.Id);
+                var progress = Console.IsErrorRedirected ? null : WaitProgress.ForTask(task.Id);
                 task = await Tasks(client).WaitAsync(task.Id, Timeout.InfiniteTimeSpan, progress, cancellationToken);
             }
 
@@ -320,18 +320,3 @@ internal static class TasksCommands
     }
 }
 
-/// <summary>One line on standard error per change of what a waited-for task is doing (its state and why it waits).</summary>
-internal sealed class WaitProgress(string taskId) : IProgress<TaskSnapshot>
-{
-    private string? last;
-
-    public void Report(TaskSnapshot value)
-    {
-        var now = TaskClient.Describe(value) + (value.AssignedTo is { } agent && !value.IsTerminal ? $" on {agent}" : "");
-        if (now != last)
-        {
-            last = now;
-            Console.Error.WriteLine(TerminalText.Escape($"waiting for task {taskId}: {now}"));
-        }
-    }
-}

@@ -20,7 +20,12 @@ public static class SagaClientExtensions
     /// Waits until the saga is terminal or needs an operator (CompensationFailed): wakes on each change pushed to it,
     /// and reads the grain at least every two seconds.
     /// </summary>
-    public static async Task<SagaSnapshot> WaitForSagaAsync(this IClusterClient client, string sagaId, CancellationToken cancellationToken = default)
+    public static Task<SagaSnapshot> WaitForSagaAsync(this IClusterClient client, string sagaId, CancellationToken cancellationToken = default) =>
+        WaitForSagaAsync(client, sagaId, progress: null, cancellationToken);
+
+    /// <summary>Like <see cref="WaitForSagaAsync(IClusterClient, string, CancellationToken)"/>, telling <paramref name="progress"/> each snapshot it reads.</summary>
+    public static async Task<SagaSnapshot> WaitForSagaAsync(
+        this IClusterClient client, string sagaId, IProgress<SagaSnapshot>? progress, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(client);
         var saga = client.GetGrain<ISagaGrain>(InputText.RequireId("sagaId", sagaId));
@@ -28,6 +33,7 @@ public static class SagaClientExtensions
         while (true)
         {
             var snapshot = await saga.GetAsync() ?? throw Grains.Errors.NotFoundException.ForSaga(sagaId);
+            progress?.Report(snapshot);
             if (snapshot.IsTerminal || snapshot.Status == SagaStatus.CompensationFailed)
             {
                 return snapshot;

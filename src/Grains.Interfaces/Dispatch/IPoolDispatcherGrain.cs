@@ -32,9 +32,14 @@ public interface IPoolDispatcherGrain : IGrainWithStringKey
 [GenerateSerializer, Immutable, Alias("noorg.dispatch.queued-task")]
 public sealed record QueuedTask(string Id, TaskPriority Priority, DateTimeOffset CreatedAt);
 
-/// <summary>An agent's room as the agent grain last committed it: what dispatch may place on it.</summary>
+/// <summary>
+/// An agent's room as the agent grain last committed it: what dispatch may place on it. <paramref name="StateAt"/> is
+/// when that state was committed, so a notice that arrives after a placement it does not know of can be told apart.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("noorg.dispatch.agent-capacity")]
-public sealed record AgentCapacity(string AgentId, IReadOnlyList<string> Capabilities, int ActiveTasks, int MaxConcurrentTasks, bool AcceptsWork, bool Degraded)
+public sealed record AgentCapacity(
+    string AgentId, IReadOnlyList<string> Capabilities, int ActiveTasks, int MaxConcurrentTasks, bool AcceptsWork, bool Degraded,
+    DateTimeOffset? StateAt = null)
 {
     public bool HasRoom => AcceptsWork && ActiveTasks < MaxConcurrentTasks;
 }

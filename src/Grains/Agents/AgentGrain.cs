@@ -880,7 +880,7 @@ public sealed partial class AgentGrain(
                 await GrainFactory.GetGrain<IDispatcherGrain>(IDispatcherGrain.Key).CapacityAsync(new AgentCapacity(
                     Id, registration.Capabilities, current.ActiveTaskIds.Count, registration.MaxConcurrentTasks,
                     current.Status is AgentStatus.Available or AgentStatus.Busy && current.Health != HealthStatus.Unhealthy,
-                    current.Health == HealthStatus.Degraded));
+                    current.Health == HealthStatus.Degraded, current.UpdatedAt));
             }
         }
         catch (Exception e)

@@ -50,6 +50,9 @@ public sealed partial class PoolDispatcherGrain(
     /// </summary>
     private readonly Dictionary<string, long> touched = new(StringComparer.Ordinal);
 
+    /// <summary>When this pool last placed a task on each agent: a room notice about an older state cannot know of it.</summary>
+    private readonly Dictionary<string, DateTimeOffset> lastPlacedAt = new(StringComparer.Ordinal);
+
     /// <summary>Placements running per agent; the index cannot know of them yet.</summary>
     private readonly Dictionary<string, int> inFlight = new(StringComparer.Ordinal);
     private readonly Dictionary<string, AgentRoom> view = new(StringComparer.Ordinal);
@@ -94,12 +97,18 @@ public sealed partial class PoolDispatcherGrain(
     {
         notices[agent.AgentId] = notices.GetValueOrDefault(agent.AgentId) + 1;
         Touch(agent.AgentId);
+
+        // A notice about a state older than this pool's last placement on the agent (it travelled by another path, or
+        // was read before the reservation) may count fewer tasks than the agent holds: it can raise the count, never
+        // lower it, and its "no room" is older than the reservation the agent accepted since.
+        var older = agent.StateAt is { } at && lastPlacedAt.TryGetValue(agent.AgentId, out var placedAt) && at < placedAt;
         if (agent.HasRoom)
         {
-            view[agent.AgentId] = new AgentRoom(agent.AgentId, agent.ActiveTasks, agent.MaxConcurrentTasks, agent.Degraded);
+            var active = older && view.TryGetValue(agent.AgentId, out var known) ? Math.Max(known.Active, agent.ActiveTasks) : agent.ActiveTasks;
+            view[agent.AgentId] = new AgentRoom(agent.AgentId, active, agent.MaxConcurrentTasks, agent.Degraded);
             Unstall();
         }
-        else
+        else if (!older)
         {
             view.Remove(agent.AgentId);
         }
@@ -234,6 +243,7 @@ public sealed partial class PoolDispatcherGrain(
         try
         {
             await GrainFactory.GetGrain<ITaskGrain>(task.Id).AssignAsync(agentId, "dispatcher");
+            lastPlacedAt[agentId] = clock.GetUtcNow();
             placed++;
             noted.Remove(task.Id);
         }

@@ -187,4 +187,45 @@ public sealed class CliEdgeTests
 
         Assert.Equal(shown, HealthCommands.AsOf(checkedAt, checkedAt.AddSeconds(secondsBefore)));
     }
+
+    [Fact]
+    public void Waiting_says_what_it_waits_for_once_per_change()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var pending = new NoOrg.Grains.Tasks.TaskSnapshot("t-w", new NoOrg.Grains.Tasks.TaskSpec("n", "echo"), NoOrg.Grains.Tasks.TaskState.Pending,
+            null, 0, now, now, null, null, null, null, null, null, [], "no registered agent has capabilities [echo]", 1);
+        using var written = new StringWriter();
+        var progress = WaitProgress.ForTask("t-w", written);
+
+        progress.Report(pending);
+        progress.Report(pending with { Version = 2 }); // nothing new to say
+        progress.Report(pending with { State = NoOrg.Grains.Tasks.TaskState.Assigned, AssignedTo = "agent-1", UnassignableReason = null, Version = 3 });
+        progress.Report(pending with { State = NoOrg.Grains.Tasks.TaskState.Completed, AssignedTo = "agent-1", UnassignableReason = null, Version = 4 });
+
+        Assert.Equal(
+            [
+                "waiting for task t-w: pending (no registered agent has capabilities [echo])",
+                "waiting for task t-w: assigned on agent-1",
+                "waiting for task t-w: completed",
+            ],
+            written.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public void Waiting_for_a_saga_names_the_steps_that_move()
+    {
+        var now = DateTimeOffset.UtcNow;
+        NoOrg.Grains.Sagas.SagaStepSnapshot Step(string id, NoOrg.Grains.Sagas.SagaStepPhase phase) => new(id, 0, phase, 1, 0, true, null, null);
+        var saga = new NoOrg.Grains.Sagas.SagaSnapshot("s-1", "order", NoOrg.Grains.Sagas.SagaStatus.Running, "{}",
+            [Step("reserve", NoOrg.Grains.Sagas.SagaStepPhase.Succeeded), Step("charge", NoOrg.Grains.Sagas.SagaStepPhase.Running)],
+            null, null, false, now, now, null, 3);
+
+        Assert.Equal("running (step charge)", WaitProgress.Describe(saga));
+        Assert.Equal("compensating (step reserve)", WaitProgress.Describe(saga with
+        {
+            Status = NoOrg.Grains.Sagas.SagaStatus.Compensating,
+            Steps = [Step("reserve", NoOrg.Grains.Sagas.SagaStepPhase.Compensating), Step("charge", NoOrg.Grains.Sagas.SagaStepPhase.Failed)],
+        }));
+        Assert.Equal("completed", WaitProgress.Describe(saga with { Status = NoOrg.Grains.Sagas.SagaStatus.Completed, Steps = [] }));
+    }
 }

@@ -70,6 +70,26 @@ public sealed class DbCommandTests
         }
     }
 
+    [Fact]
+    public async Task Migrate_shows_a_full_table_and_never_prints_markup()
+    {
+        var directory = Directory.CreateTempSubdirectory("noorg-db-").FullName;
+        try
+        {
+            var result = await ProcessRunner.RunAsync("noorg.dll", ["db", "migrate"], new Dictionary<string, string?> { ["NOORG_STORAGE_DATA_DIR"] = directory });
+
+            Assert.Equal(0, result.ExitCode);
+            Assert.DoesNotMatch(@"\[(/|green|red|yellow|grey|bold)[^\]]*\]", result.StandardOutput);
+            var rows = result.StandardOutput.Split('\n').Where(l => l.Contains("│ 00", StringComparison.Ordinal)).ToArray();
+            Assert.NotEmpty(rows);
+            Assert.All(rows, row => Assert.Matches(@"│ yes\s+│$", row.TrimEnd()));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("tasks show", "Required argument missing")]
     [InlineData("agents list --take nine", "nine")]

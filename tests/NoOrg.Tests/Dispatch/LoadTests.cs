@@ -85,10 +85,22 @@ public sealed class LoadTests(ITestOutputHelper output)
 
             Assert.Equal(Tasks, final.Length);
             Assert.All(final, t => Assert.Equal(TaskState.Completed, t!.State));
+            // Handler runs per task: exactly one with no fault; after the kill, more only where the history shows the task
+            // handed to an agent again (a run cut short by the kill, then a new assignment).
+            var runs = workers.SelectMany(w => w.Handler.Ran).GroupBy(id => id, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+            if (!killSiloMidRun)
+            {
+                Assert.All(ids, id => Assert.Equal(1, runs.GetValueOrDefault(id)));
+            }
+
             foreach (var id in ids.Take(killSiloMidRun ? Tasks : 100))
             {
                 var history = await cluster.Client.GetGrain<ITaskGrain>(id).GetHistoryAsync(0, 1000);
                 Assert.Single(history.Items, e => e.Action == TaskAction.Completed);
+                var handedOut = history.Items.Count(e => e.Action is TaskAction.Assigned or TaskAction.Reassigned);
+                Assert.True(runs.GetValueOrDefault(id) is var times && times >= 1 && times <= handedOut,
+                    $"task {id} ran {runs.GetValueOrDefault(id)} time(s) but was handed out {handedOut} time(s): " +
+                    string.Join(", ", history.Items.Select(e => $"{e.Action}:{e.Actor}")));
             }
 
             var reported = workers.SelectMany(w => w.Service.Reported).ToList();
