@@ -51,7 +51,9 @@ internal static class TaskMetrics
 
         if (before is { State: TaskState.Running, StartedAt: { } started } && after.State != TaskState.Running)
         {
-            Run.Record((change.At - started).TotalSeconds, type, priority, new KeyValuePair<string, object?>("outcome", MetricNames.Of(change.Action)));
+            // A failed attempt with attempts left is logged as RetryScheduled; the attempt itself failed.
+            var ended = change.Action == TaskAction.RetryScheduled ? TaskAction.Failed : change.Action;
+            Run.Record((change.At - started).TotalSeconds, type, priority, new KeyValuePair<string, object?>("outcome", MetricNames.Of(ended)));
         }
 
         if (before?.State == after.State)
@@ -70,7 +72,7 @@ internal static class TaskMetrics
             case TaskState.Cancelled:
                 Cancelled.Add(1, type, priority);
                 break;
-            case TaskState.Pending when before?.State == TaskState.Running && change.Action is TaskAction.Failed or TaskAction.TimedOut:
+            case TaskState.Pending when before?.State == TaskState.Running && change.Action is TaskAction.RetryScheduled or TaskAction.TimedOut:
                 Retried.Add(1, type, priority);
                 break;
         }

@@ -17,9 +17,10 @@ public sealed partial class MetricsEndpointTests(ApiSilo silo)
         var run = Guid.NewGuid().ToString("N")[..8];
         var agentId = "metrics-agent-" + run;
         var type = "obs.http." + run;
+        var agentType = "obs-agent-" + run;
         var (registered, agent, _) = await silo.SendAsync(HttpMethod.Put, $"/v1/agents/{agentId}", ApiSilo.Json(new
         {
-            name = "metrics worker", type = "curl", description = "", capabilities = new[] { type }, maxConcurrentTasks = 5, metadata = new { },
+            name = "metrics worker", type = agentType, description = "", capabilities = new[] { type }, maxConcurrentTasks = 5, metadata = new { },
         }));
         Assert.True(registered == 200, $"register answered {registered}: {agent}");
         var ids = new List<string>();
@@ -41,6 +42,12 @@ public sealed partial class MetricsEndpointTests(ApiSilo silo)
             Assert.True(started == 200, $"start answered {started}: {body}");
         }
 
+        for (var i = 0; i < 2; i++)
+        {
+            var (beat, answer, _) = await silo.SendAsync(HttpMethod.Post, $"/v1/agents/{agentId}/heartbeat", null);
+            Assert.True(beat == 200, $"heartbeat answered {beat}: {answer}");
+        }
+
         await Finish(ids[0], "complete", new { agentId, resultJson = "1" });
         await Finish(ids[1], "complete", new { agentId, resultJson = "2" });
         await Finish(ids[2], "fail", new { agentId, error = "no luck" });
@@ -52,7 +59,8 @@ public sealed partial class MetricsEndpointTests(ApiSilo silo)
         Assert.Equal(1, Sample(text, "noorg_tasks_failed_total", labels));
         Assert.Equal(3, Sample(text, "noorg_tasks_wait_duration_seconds_count", labels));
         Assert.Contains("# TYPE noorg_tasks_run_duration_seconds histogram", text, StringComparison.Ordinal);
-        Assert.Contains("noorg_agents_heartbeats_total", text, StringComparison.Ordinal);
+        Assert.Equal(2, Sample(text, "noorg_agents_heartbeats_total", $"agent_type=\"{agentType}\""));
+        Assert.True(double.IsNaN(Sample(text, "noorg_agents_heartbeats_late_total", $"agent_type=\"{agentType}\"")), "no heartbeat of this agent was late");
         Assert.Contains("target_info", text, StringComparison.Ordinal); // the resource: service name and instance
 
         // The embedded silo is the only one, so it reports the cluster-wide gauge: the same counts as the statistics.
