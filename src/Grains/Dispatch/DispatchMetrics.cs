@@ -17,11 +17,10 @@ internal static class DispatchMetrics
     private static readonly ObservableGauge<int> QueueDepth = Meter.CreateObservableGauge("noorg.dispatch.queue.depth", Observe, "{task}",
         "Ready tasks a pool's dispatcher holds in memory (queued or being placed, at most 5000 queued; the rest wait in the index)");
 
-    public static void Track(object activation, string pool, Func<int> depth)
-    {
-        _ = QueueDepth; // the instrument exists from the first pool on
-        Pools[activation] = (pool, depth);
-    }
+    /// <summary>The instrument; it exists from the first pool's activation on (the class's first use).</summary>
+    internal static Instrument Instrument => QueueDepth;
+
+    public static void Track(object activation, string pool, Func<int> depth) => Pools[activation] = (pool, depth);
 
     public static void Untrack(object activation) => Pools.TryRemove(activation, out _);
 
