@@ -1,4 +1,6 @@
 using NoOrg.Client.Sagas;
+using NoOrg.Grains.Errors;
+using NoOrg.Grains.Patterns.Throttling;
 using NoOrg.Grains.Sagas;
 using NoOrg.Grains.Tasks;
 using NoOrg.Tests.Agents;
@@ -119,6 +121,25 @@ public abstract class MetricsClusterTests(ClusterFixture fixture) : IAsyncLifeti
         Assert.Equal(2, metrics.Sum("noorg.sagas.compensations", definition, ("outcome", "compensated")));
         Assert.Equal(0, metrics.Sum("noorg.sagas.compensations", definition, ("outcome", "failed")));
         Assert.Equal(2, metrics.Count("noorg.sagas.duration", definition));
+    }
+
+    [SkippableFact]
+    public async Task Rate_limit_admits_and_refusals_are_counted_by_policy()
+    {
+        SkipWithoutCluster();
+        using var metrics = new MetricRecorder();
+        var name = "obs." + Guid.NewGuid().ToString("N")[..12];
+        await fixture.Client.GetGrain<IRateLimitPolicyGrain>(name).SetAsync(new RateLimitPolicy(name, RateLimitKind.FixedWindow, 2, TimeSpan.FromMinutes(1)));
+        var key = Guid.NewGuid().ToString();
+        await using (await fixture.Client.AcquireAsync(name, key))
+        await using (await fixture.Client.AcquireAsync(name, key))
+        {
+        }
+
+        await Assert.ThrowsAsync<RateLimitExceededException>(() => fixture.Client.AcquireAsync(name, key));
+
+        Assert.Equal(2, metrics.Sum("noorg.ratelimit.admitted", ("policy", name)));
+        Assert.Equal(1, metrics.Sum("noorg.ratelimit.refused", ("policy", name)));
     }
 
     private async Task<TaskSnapshot> AssignedAsync(TaskSpec spec)
