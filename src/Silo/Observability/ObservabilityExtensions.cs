@@ -20,9 +20,11 @@ public static class ObservabilityExtensions
         "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.Routing",
         "Microsoft.AspNetCore.Diagnostics", "Microsoft.AspNetCore.Authentication", "Microsoft.AspNetCore.Authorization",
         "System.Net.Http", "System.Net.NameResolution",
-        "Npgsql",
+        NpgsqlMeter,
         "Polly",
     ];
+
+    private const string NpgsqlMeter = "Npgsql";
 
     public static WebApplicationBuilder AddNoOrgMetrics(this WebApplicationBuilder builder, NoOrgSettings settings)
     {
@@ -39,6 +41,9 @@ public static class ObservabilityExtensions
             .WithMetrics(metrics =>
             {
                 metrics.AddMeter(MetricNames.MeterPrefix + "*").AddMeter(PlatformMeters).AddPrometheusExporter();
+                // Npgsql names a pool after its connection string (host, port, user, database) unless it was given a
+                // name: keep only the connection state, so no series carries where the database is or who logs in.
+                metrics.AddView(i => i.Meter.Name == NpgsqlMeter ? new MetricStreamConfiguration { TagKeys = ["db.client.connection.state"] } : null);
                 if (o.OtelExporterOtlpEndpoint.Length > 0)
                 {
                     metrics.AddOtlpExporter((exporter, reader) =>
