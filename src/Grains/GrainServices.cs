@@ -34,4 +34,13 @@ public static class GrainServices
         services.AddSingleton<SagaRegistry>();
         return services;
     }
+
+    /// <summary>The cluster-wide gauges (<see cref="Observability.ClusterGauges"/>): reported by one silo, from the database.</summary>
+    public static IServiceCollection AddNoOrgClusterGauges(this IServiceCollection services)
+    {
+        services.AddMetrics();
+        services.TryAddSingleton<Observability.ClusterGauges>();
+        services.AddHostedService(sp => sp.GetRequiredService<Observability.ClusterGauges>());
+        return services;
+    }
 }

@@ -616,6 +616,7 @@ public sealed partial class AgentGrain(
         var current = RequireRegistered();
         var now = clock.GetUtcNow();
         var next = current with { LastHeartbeatAt = now, LastSeenAt = now, LastWorkerContactAt = fromWorker ? now : current.LastWorkerContactAt };
+        AgentMetrics.Heartbeat(current.Registration!.Type, current.LastHeartbeatAt, now, HeartbeatTimeout);
         var changes = new List<Change>();
         if (detail is not null)
         {

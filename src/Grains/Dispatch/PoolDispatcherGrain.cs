@@ -82,6 +82,13 @@ public sealed partial class PoolDispatcherGrain(
         lastBusyAt = clock.GetUtcNow();
         this.RegisterGrainTimer(_ => IdleCheckAsync(), new GrainTimerCreationOptions(IdleAfter, IdleAfter) { Interleave = true });
         LoadSoon();
+        DispatchMetrics.Track(this, Pool, () => queue.Count + placing.Count);
+        return Task.CompletedTask;
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        DispatchMetrics.Untrack(this);
         return Task.CompletedTask;
     }
 

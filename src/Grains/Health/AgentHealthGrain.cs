@@ -450,16 +450,16 @@ public sealed partial class AgentHealthGrain(
         try
         {
             var outcome = await check.CheckAsync(facts, cancellation.Token).WaitAsync(check.Timeout, cancellation.Token);
-            return new HealthCheckResult(check.Name, outcome.Status, outcome.Detail, facts.Now);
+            return HealthCheckMetrics.Ran(new HealthCheckResult(check.Name, outcome.Status, outcome.Detail, facts.Now));
         }
         catch (Exception e) when (e is TimeoutException || (e is OperationCanceledException && cancellation.IsCancellationRequested))
         {
-            return new HealthCheckResult(check.Name, HealthStatus.Unhealthy, $"the check did not finish within {check.Timeout.TotalSeconds:0.###}s", facts.Now);
+            return HealthCheckMetrics.Ran(new HealthCheckResult(check.Name, HealthStatus.Unhealthy, $"the check did not finish within {check.Timeout.TotalSeconds:0.###}s", facts.Now));
         }
         catch (Exception e)
         {
             LogCheckThrew(logger, Id, check.Name, e);
-            return new HealthCheckResult(check.Name, HealthStatus.Unhealthy, $"the check threw {e.GetType().Name}: {e.Message}", facts.Now);
+            return HealthCheckMetrics.Ran(new HealthCheckResult(check.Name, HealthStatus.Unhealthy, $"the check threw {e.GetType().Name}: {e.Message}", facts.Now));
         }
     }
 

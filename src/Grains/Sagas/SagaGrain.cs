@@ -562,6 +562,7 @@ public sealed partial class SagaGrain(
             Steps = draft.Steps, Log = [.. before.Log, .. draft.Entries], Version = before.Version + 1, UpdatedAt = draft.Now, Outbox = outbox,
         };
         await WriteAsync(before);
+        SagaMetrics.Saved(before, state.State, draft.Entries);
         await Feed.PublishAsync(draft.Entries);
     }
 

@@ -16,6 +16,9 @@ public interface ITaskIndex
 
     Task<TaskStatistics> StatisticsAsync(DateTimeOffset now, CancellationToken cancellationToken = default);
 
+    /// <summary>Tasks per state from the maintained counters (one small query, no scan of the tasks).</summary>
+    Task<IReadOnlyDictionary<TaskState, long>> CountByStateAsync(CancellationToken cancellationToken = default);
+
     /// <summary>Median and p90 of the processing times of completed tasks of the type (and agent); null without samples.</summary>
     Task<DurationEstimate?> EstimateAsync(string type, string? agentId, CancellationToken cancellationToken = default);
 

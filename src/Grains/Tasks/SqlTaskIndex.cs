@@ -99,6 +99,22 @@ internal sealed class SqlTaskIndex(IndexDatabase database) : ITaskIndex
         return new Page<TaskSummary>(items, total, query.Skip);
     }
 
+    public async Task<IReadOnlyDictionary<TaskState, long>> CountByStateAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = Command(connection, null,
+            "SELECT value, CAST(SUM(tally) AS bigint) FROM noorg_task_counts WHERE dimension = @count_dimension GROUP BY value;");
+        Add(command, "@count_dimension", StateDimension);
+        var byState = Enum.GetValues<TaskState>().ToDictionary(s => s, _ => 0L);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            byState[ParseState(reader.GetString(0))] = Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture);
+        }
+
+        return byState;
+    }
+
     public async Task<TaskStatistics> StatisticsAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         await using var connection = await OpenAsync(cancellationToken);

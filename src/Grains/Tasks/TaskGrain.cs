@@ -685,6 +685,7 @@ public sealed partial class TaskGrain(
             SpecHash = specHash ?? before.SpecHash, Outbox = outbox,
         };
         await WriteAsync(before);
+        TaskMetrics.Changed(before.Task, next, change);
         await Feed.PublishAsync([change]);
     }
 

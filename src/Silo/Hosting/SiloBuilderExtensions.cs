@@ -73,6 +73,11 @@ public static class SiloBuilderExtensions
             });
         }
 
+        if (settings.Observability.MetricsEnabled)
+        {
+            silo.Services.AddNoOrgClusterGauges();
+        }
+
         silo.AddStartupTask<SiloStartRecorder>();
         silo.AddStartupTask<BackgroundGrainsStarter>();
         return silo;

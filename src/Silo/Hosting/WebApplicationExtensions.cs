@@ -1,6 +1,7 @@
 using NoOrg.Configuration;
 using NoOrg.Silo.Api;
 using NoOrg.Silo.Health;
+using NoOrg.Silo.Observability;
 using NoOrg.Silo.Security;
 using Orleans.Dashboard;
 
@@ -22,6 +23,7 @@ public static class WebApplicationExtensions
         builder.Services.AddNoOrgHealthChecks();
         builder.Services.AddNoOrgAuthentication(settings);
         builder.Services.AddNoOrgApi();
+        builder.AddNoOrgMetrics(settings);
         builder.UseOrleans(silo =>
         {
             silo.AddNoOrg(settings).UseNoOrgClustering(settings);
@@ -41,6 +43,7 @@ public static class WebApplicationExtensions
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapNoOrgHealth();
+        app.MapNoOrgMetrics(settings);
         if (settings.Dashboard.Enabled)
         {
             app.MapOrleansDashboard(routePrefix: settings.Dashboard.Path).RequireAuthorization(ApiKeyAuthentication.Policy);

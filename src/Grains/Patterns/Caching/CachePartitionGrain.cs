@@ -191,10 +191,12 @@ public sealed class CachePartitionGrain(CacheCatalog catalog) : Grain, ICachePar
         if (entry is null)
         {
             misses++;
+            CacheMetrics.Lookup(config.Name, hit: false);
             return null;
         }
 
         hits++;
+        CacheMetrics.Lookup(config.Name, hit: true);
         return entry.Value;
     }
 

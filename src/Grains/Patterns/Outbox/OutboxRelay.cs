@@ -173,6 +173,7 @@ public sealed partial class OutboxRelay
             {
                 await targets.DeliverAsync(host, entry);
                 delivered.Add(entry);
+                OutboxMetrics.Delivery(entry, clock.GetUtcNow());
             }
             catch (Exception e)
             {
@@ -209,6 +210,7 @@ public sealed partial class OutboxRelay
             if (attempts >= settings.MaxAttempts)
             {
                 LogDeadLettered(logger, error, HostId, entry.Message.Id, entry.Target.ToString(), attempts);
+                OutboxMetrics.Failure(entry, dead: true);
                 var letter = entry with { Attempts = attempts, NextAttemptAt = null, LastError = reason };
                 if (index >= 0)
                 {
@@ -222,6 +224,7 @@ public sealed partial class OutboxRelay
             {
                 var delay = Backoff(attempts);
                 LogRetry(logger, HostId, entry.Message.Id, entry.Target.ToString(), attempts, delay.TotalSeconds, reason);
+                OutboxMetrics.Failure(entry, dead: false);
                 var retry = entry with { Attempts = attempts, NextAttemptAt = now + delay, LastError = reason };
                 if (index >= 0)
                 {

@@ -75,6 +75,7 @@ public sealed partial class RateLimiterGrain(IGrainFactory grains, NoOrgSettings
             catch (OperationCanceledException) when (timeout.IsCancellationRequested)
             {
                 rejected++;
+                RateLimitMetrics.Decided(policyName, admitted: false);
                 var now = clock.GetUtcNow();
                 return new RateLimitDecision(false, now, RateLimitPolicyRules.EstimateRetryAfter(current, now, EarliestExpiry()), null, null);
             }
@@ -84,12 +85,14 @@ public sealed partial class RateLimiterGrain(IGrainFactory grains, NoOrgSettings
         if (!lease.IsAcquired)
         {
             rejected++;
+            RateLimitMetrics.Decided(policyName, admitted: false);
             var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var hint) ? hint : RateLimitPolicyRules.EstimateRetryAfter(current, at, EarliestExpiry());
             lease.Dispose();
             return new RateLimitDecision(false, at, retryAfter, null, null);
         }
 
         admitted++;
+        RateLimitMetrics.Decided(policyName, admitted: true);
         if (current.Kind != RateLimitKind.Concurrency)
         {
             lease.Dispose(); // rate permits are spent, not returned

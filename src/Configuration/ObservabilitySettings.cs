@@ -1,0 +1,51 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace NoOrg.Configuration;
+
+[SettingsArea("NOORG", "Observability (metrics)")]
+public sealed class ObservabilitySettings
+{
+    [Setting("METRICS_ENABLED", "collect OpenTelemetry metrics (NoOrg, Orleans, ASP.NET Core, HttpClient, Npgsql) and serve them on /metrics in the Prometheus format")]
+    public bool MetricsEnabled { get; set; } = true;
+
+    [Setting("METRICS_PATH", "URL path of the Prometheus scrape endpoint")]
+    public string MetricsPath { get; set; } = "/metrics";
+
+    [Setting("METRICS_CLUSTER_REFRESH_SECONDS", "how often the one silo that reports cluster-wide gauges (tasks by state, agents by status) re-reads the database counters")]
+    [Range(1, 3600)]
+    public int MetricsClusterRefreshSeconds { get; set; } = 5;
+
+    [Setting("OTEL_SERVICE_NAME", "service.name of the metrics resource")]
+    public string OtelServiceName { get; set; } = "noorg";
+
+    [Setting("OTEL_EXPORTER_OTLP_ENDPOINT", "also push metrics by OTLP to this collector URL (http://host:4317 for gRPC, http://host:4318 for HTTP); empty pushes nothing")]
+    public string OtelExporterOtlpEndpoint { get; set; } = "";
+
+    [Setting("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc or httpprotobuf, the OTLP transport the endpoint speaks")]
+    public OtlpProtocol OtelExporterOtlpProtocol { get; set; } = OtlpProtocol.Grpc;
+
+    [Setting("OTEL_METRIC_EXPORT_INTERVAL_MS", "how often metrics are pushed by OTLP")]
+    [Range(1000, 3_600_000)]
+    public int OtelMetricExportIntervalMs { get; set; } = 15_000;
+
+    internal IEnumerable<SettingError> Validate()
+    {
+        if (!MetricsPath.StartsWith('/') || MetricsPath.Length < 2 || MetricsPath.Any(char.IsWhiteSpace))
+        {
+            yield return new SettingError("NOORG_METRICS_PATH", MetricsPath, "expected a path such as /metrics (leading '/', no spaces)");
+        }
+
+        if (string.IsNullOrWhiteSpace(OtelServiceName))
+        {
+            yield return new SettingError("NOORG_OTEL_SERVICE_NAME", OtelServiceName, "expected a service name such as noorg");
+        }
+
+        if (OtelExporterOtlpEndpoint.Length > 0 && !SettingsBinder.IsHttpUrl(OtelExporterOtlpEndpoint))
+        {
+            yield return new SettingError("NOORG_OTEL_EXPORTER_OTLP_ENDPOINT", OtelExporterOtlpEndpoint,
+                "expected an absolute http:// or https:// URL such as http://localhost:4317, or nothing");
+        }
+    }
+}
+
+public enum OtlpProtocol { Grpc, HttpProtobuf }
