@@ -14,6 +14,7 @@ public sealed class NoOrgSettings
         typeof(ThrottlingSettings), typeof(CacheSettings), typeof(ResilienceSettings),
         typeof(OutboxSettings),
         typeof(SagasSettings),
+        typeof(RetentionSettings),
     ];
 
     public GeneralSettings General { get; init; } = new();
@@ -34,6 +35,7 @@ public sealed class NoOrgSettings
     public ResilienceSettings Resilience { get; init; } = new();
     public OutboxSettings Outbox { get; init; } = new();
     public SagasSettings Sagas { get; init; } = new();
+    public RetentionSettings Retention { get; init; } = new();
 
     /// <summary>Binds every area and throws one <see cref="ConfigurationValidationException"/> listing every problem.</summary>
     public static NoOrgSettings Load(IConfiguration configuration)
@@ -59,6 +61,7 @@ public sealed class NoOrgSettings
             Resilience = SettingsBinder.Bind<ResilienceSettings>(configuration, errors),
             Outbox = SettingsBinder.Bind<OutboxSettings>(configuration, errors),
             Sagas = SettingsBinder.Bind<SagasSettings>(configuration, errors),
+            Retention = SettingsBinder.Bind<RetentionSettings>(configuration, errors),
         };
 
         errors.AddRange(settings.Cluster.Validate());
@@ -70,6 +73,7 @@ public sealed class NoOrgSettings
         errors.AddRange(settings.Llm.Validate());
         errors.AddRange(settings.Resilience.Validate());
         errors.AddRange(settings.Outbox.Validate());
+        errors.AddRange(settings.Retention.Validate());
 
         // A key that failed to parse is reported once, not again by a rule that saw its default.
         var distinct = errors.DistinctBy(e => (e.Key, e.Problem)).ToArray();

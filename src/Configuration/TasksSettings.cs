@@ -17,6 +17,10 @@ public sealed class TasksSettings
     [Range(1, 10080)]
     public int CleanupIntervalMinutes { get; set; } = 60;
 
+    [Setting("SAMPLE_WINDOW", "completion samples statistics and estimates read (the newest, per type and per type and agent); retention keeps exactly these, and the last 10 minutes")]
+    [Range(10, 100_000)]
+    public int SampleWindow { get; set; } = 1000;
+
     [Setting("HISTORY_LIMIT", "history entries kept per task (rows appended with each change); older ones are dropped, the count is kept")]
     [Range(10, 1000000)]
     public int HistoryLimit { get; set; } = 100000;
