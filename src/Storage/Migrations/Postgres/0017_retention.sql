@@ -11,9 +11,10 @@ CREATE TABLE noorg_retention_runs (
 COMMENT ON TABLE noorg_retention_runs IS
     'One row per kind of data retention cleans: its last run, what that run removed and the total ever removed.';
 
--- A saga is removed with its step and compensation states (keys '{saga id}:{step id}'), found by key range.
-CREATE INDEX ix_orleans_grain_state_saga_actions ON orleans_grain_state (state_name, grain_id_string COLLATE "C")
-    WHERE state_name IN ('saga-step', 'saga-compensation');
+-- A saga is removed with its step and compensation states (keys '{saga id}:{step id}', found by key range) in one
+-- statement; the saga's own row is found through the same index.
+CREATE INDEX ix_orleans_grain_state_sagas ON orleans_grain_state (state_name, grain_id_string COLLATE "C")
+    WHERE state_name IN ('saga', 'saga-step', 'saga-compensation');
 
 CREATE INDEX ix_noorg_health_issues_resolved ON noorg_health_issues (resolved_at) WHERE state = 'Resolved';
 

@@ -8,9 +8,10 @@ CREATE TABLE noorg_retention_runs (
     removed_total INTEGER NOT NULL
 ) WITHOUT ROWID;
 
--- A saga is removed with its step and compensation states (keys '{saga id}:{step id}'), found by key range.
-CREATE INDEX ix_orleans_grain_state_saga_actions ON orleans_grain_state (state_name, grain_id_string)
-    WHERE state_name IN ('saga-step', 'saga-compensation');
+-- A saga is removed with its step and compensation states (keys '{saga id}:{step id}', found by key range) in one
+-- statement, and a purged task's cleared state row by its key. SQLite updates leave an index on unchanged columns
+-- alone, so this costs one entry per state row, written once.
+CREATE INDEX ix_orleans_grain_state_name_key ON orleans_grain_state (state_name, grain_id_string);
 
 CREATE INDEX ix_noorg_health_issues_resolved ON noorg_health_issues (resolved_at) WHERE state = 'Resolved';
 
