@@ -80,6 +80,7 @@ public sealed partial class TaskRetentionGrain(
             LogCleaned(logger, removed, cutoff);
         }
 
+        await store.RecordRunAsync("tasks", clock.GetUtcNow(), removed);
         return removed;
     }
 
