@@ -23,6 +23,7 @@ public sealed record RetentionRun(DateTimeOffset At, IReadOnlyDictionary<string,
 /// <summary>The kinds of data retention cleans, as they are named in <c>noorg db stats</c> and noorg_retention_runs.</summary>
 public static class RetentionKinds
 {
+    public const string Tasks = "tasks";
     public const string Sagas = "sagas";
     public const string TaskSamples = "task-samples";
     public const string HealthIssues = "health-issues";

@@ -24,8 +24,8 @@ public sealed partial class RetentionGrain(
 {
     internal const string Reminder = "retention";
 
-    /// <summary>Samples this recent stay whatever their rank: completions per minute counts the last five minutes.</summary>
-    internal static readonly TimeSpan RecentSamples = TimeSpan.FromMinutes(10);
+    /// <summary>Samples this recent stay whatever their rank: completions per minute counts them.</summary>
+    internal static readonly TimeSpan RecentSamples = Tasks.SqlTaskIndex.CompletionRateWindow;
 
     private const int SagaParallelism = 8;
 
@@ -57,6 +57,7 @@ public sealed partial class RetentionGrain(
         var service = cluster.Value.ServiceId;
         var removed = new Dictionary<string, long>(StringComparer.Ordinal)
         {
+            [RetentionKinds.Tasks] = await TasksAsync(),
             [RetentionKinds.Sagas] = await RunKindAsync(RetentionKinds.Sagas, now, () => RemoveSagasAsync(now - Hours(Retention.SagaHours))),
             [RetentionKinds.TaskSamples] = await RunKindAsync(RetentionKinds.TaskSamples, now,
                 () => Rows(() => store.DeleteSamplesAsync(settings.Tasks.SampleWindow, now - RecentSamples, Retention.BatchSize))),
@@ -69,6 +70,20 @@ public sealed partial class RetentionGrain(
         };
 
         return new RetentionRun(now, removed);
+    }
+
+    /// <summary>Tasks have their own grain (and reminder, NOORG_TASKS_CLEANUP_INTERVAL_MINUTES), which records its runs; each run here asks it too.</summary>
+    private async Task<long> TasksAsync()
+    {
+        try
+        {
+            return await GrainFactory.GetGrain<Tasks.ITaskRetentionGrain>(Tasks.ITaskRetentionGrain.Key).CleanupAsync(null);
+        }
+        catch (Exception e)
+        {
+            LogKindFailed(logger, e, RetentionKinds.Tasks, 0);
+            return 0;
+        }
     }
 
     /// <summary>Batches until one comes back short or the run's bound is reached; a failing kind does not stop the others.</summary>

@@ -80,7 +80,7 @@ public sealed partial class TaskRetentionGrain(
             LogCleaned(logger, removed, cutoff);
         }
 
-        await store.RecordRunAsync("tasks", clock.GetUtcNow(), removed);
+        await store.RecordRunAsync(Retention.RetentionKinds.Tasks, clock.GetUtcNow(), removed);
         return removed;
     }
 
