@@ -38,7 +38,8 @@ public abstract class RetentionSoakTests(StorageProvider provider, ITestOutputHe
         });
         var capability = "soak-" + Guid.NewGuid().ToString("N")[..8];
         await using var worker = await TestWorker.StartAsync(rc.Client, capability + "-worker", [capability], 8, TimeSpan.FromMilliseconds(5));
-        var effects = "soak-effects-" + capability;
+        // A few effects grains in turn: one for all would serialize every step of every saga; one per saga would add rows.
+        var effects = Enumerable.Range(0, 8).Select(i => $"soak-effects-{capability}-{i}").ToArray();
         var tables = await TablesAsync(rc);
         var samples = new List<(TimeSpan At, Dictionary<string, long> Rows)>();
         var produced = 0;
@@ -50,7 +51,7 @@ public abstract class RetentionSoakTests(StorageProvider provider, ITestOutputHe
                 for (var i = 0; i < Rate; i++)
                 {
                     await rc.Client.CreateTaskAsync(new TaskSpec("soak", "soak", RequiredCapabilities: [capability]), "soak");
-                    await rc.Client.StartSagaAsync(Chain, new TestSagaInput(effects, FailAt: i % 2 == 0 ? null : "s3").ToJson());
+                    await rc.Client.StartSagaAsync(Chain, new TestSagaInput(effects[produced % effects.Length], FailAt: i % 2 == 0 ? null : "s3").ToJson());
                     await InsertIssueAndDeadLetterAsync(rc);
                     produced++;
                 }
@@ -121,10 +122,10 @@ public abstract class RetentionSoakTests(StorageProvider provider, ITestOutputHe
     }
 
     /// <summary>Finished sagas pile up, and the silo that is not primary is killed while retention removes them.</summary>
-    private async Task KillDuringSagaRemovalAsync(RetentionCluster rc, string effects)
+    private async Task KillDuringSagaRemovalAsync(RetentionCluster rc, string[] effects)
     {
         var ids = await Task.WhenAll(Enumerable.Range(0, 40).Select(async i =>
-            (await rc.Client.StartSagaAsync(Chain, new TestSagaInput(effects, FailAt: i % 2 == 0 ? null : "s2").ToJson())).Id));
+            (await rc.Client.StartSagaAsync(Chain, new TestSagaInput(effects[i % effects.Length], FailAt: i % 2 == 0 ? null : "s2").ToJson())).Id));
         var before = await rc.CountAsync("noorg_sagas");
         await Eventually.ReturnsAsync(() => rc.CountAsync("noorg_sagas"), n => n < before - 5, TimeSpan.FromSeconds(60), "retention to be removing sagas");
         await rc.Cluster.KillSiloAsync(rc.Cluster.SecondarySilos[0]);
