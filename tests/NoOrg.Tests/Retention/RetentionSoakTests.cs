@@ -20,7 +20,7 @@ namespace NoOrg.Tests.Retention;
 /// </summary>
 public abstract class RetentionSoakTests(StorageProvider provider, ITestOutputHelper output)
 {
-    private static readonly TimeSpan Duration = TimeSpan.FromSeconds(Setting("NOORG_SOAK_SECONDS", 27));
+    private static readonly TimeSpan Duration = TimeSpan.FromSeconds(Setting("NOORG_SOAK_SECONDS", 22));
     private static readonly int Rate = (int)Setting("NOORG_SOAK_RATE", 1);
 
     /// <summary>Task counters are spread over this many slots per counter (docs/tasks.md): bounded by construction, not by retention.</summary>
