@@ -15,6 +15,7 @@ public sealed class NoOrgSettings
         typeof(OutboxSettings),
         typeof(SagasSettings),
         typeof(ObservabilitySettings),
+        typeof(RetentionSettings),
     ];
 
     public GeneralSettings General { get; init; } = new();
@@ -36,6 +37,7 @@ public sealed class NoOrgSettings
     public OutboxSettings Outbox { get; init; } = new();
     public SagasSettings Sagas { get; init; } = new();
     public ObservabilitySettings Observability { get; init; } = new();
+    public RetentionSettings Retention { get; init; } = new();
 
     /// <summary>Binds every area and throws one <see cref="ConfigurationValidationException"/> listing every problem.</summary>
     public static NoOrgSettings Load(IConfiguration configuration)
@@ -62,6 +64,7 @@ public sealed class NoOrgSettings
             Outbox = SettingsBinder.Bind<OutboxSettings>(configuration, errors),
             Sagas = SettingsBinder.Bind<SagasSettings>(configuration, errors),
             Observability = SettingsBinder.Bind<ObservabilitySettings>(configuration, errors),
+            Retention = SettingsBinder.Bind<RetentionSettings>(configuration, errors),
         };
 
         errors.AddRange(settings.Cluster.Validate());
@@ -74,6 +77,7 @@ public sealed class NoOrgSettings
         errors.AddRange(settings.Resilience.Validate());
         errors.AddRange(settings.Outbox.Validate());
         errors.AddRange(settings.Observability.Validate());
+        errors.AddRange(settings.Retention.Validate());
 
         // A key that failed to parse is reported once, not again by a rule that saw its default.
         var distinct = errors.DistinctBy(e => (e.Key, e.Problem)).ToArray();

@@ -13,6 +13,10 @@ public sealed class SagasSettings
     [Range(10, 60000)]
     public int TaskPollMilliseconds { get; set; } = 1000;
 
+    [Setting("SCOPE_TIMEOUT_SECONDS", "a compensation scope neither committed nor aborted for this long after its last change is aborted and compensated")]
+    [Range(1, 31_536_000)]
+    public int ScopeTimeoutSeconds { get; set; } = 3600;
+
     [Setting("RUN_DEMO", "register the demo saga 'order' (reserve-stock, charge-payment, ship, notify) in the silo")]
     public bool RunDemo { get; set; } = true;
 }

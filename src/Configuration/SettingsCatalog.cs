@@ -17,7 +17,7 @@ public static class SettingsCatalog
 
     /// <summary>Keys NoOrg reads that are not settings of a running cluster (test and tool switches).</summary>
     public static IReadOnlyList<string> OtherKeys { get; } =
-        ["NOORG_TEST_POSTGRES", "NOORG_TEST_UPDATE_OPENAPI", "NOORG_TIMEOUTS_CLIENT_CONNECT_SECONDS"];
+        ["NOORG_TEST_POSTGRES", "NOORG_TEST_UPDATE_OPENAPI", "NOORG_TIMEOUTS_CLIENT_CONNECT_SECONDS", "NOORG_SOAK_SECONDS", "NOORG_SOAK_RATE"];
 
     /// <summary>
     /// The <c>NOORG_*</c> keys among <paramref name="keys"/> that nothing reads (a misspelling is silently ignored

@@ -31,6 +31,7 @@ public static class GrainServices
             .AddOutboxHost<ISagaGrain>(SagaGrain.StateName)
             .AddOutboxPayload<SagaLogEntry>(SagaGrain.EventPayload);
         services.AddSingleton<ISagaIndex, SqlSagaIndex>();
+        services.AddSingleton<Retention.SqlRetentionStore>();
         services.AddSingleton<SagaRegistry>();
         return services;
     }

@@ -2,11 +2,12 @@ using System.CommandLine;
 using Microsoft.Extensions.Logging.Abstractions;
 using NoOrg.Configuration;
 using NoOrg.Storage;
+using NoOrg.Storage.Statistics;
 using Spectre.Console;
 
 namespace NoOrg.Cli.Commands;
 
-/// <summary><c>noorg db migrate</c> and <c>noorg db status</c>: the schema of the configured database.</summary>
+/// <summary><c>noorg db migrate</c>, <c>noorg db status</c> and <c>noorg db stats</c>: the schema and contents of the configured database.</summary>
 internal static class DbCommands
 {
     public sealed record MigrationView(string Id, DateTimeOffset AppliedAt, bool AppliedNow);
@@ -40,11 +41,38 @@ internal static class DbCommands
             return CliContext.Ok;
         }));
 
-        return new Command("db", "Manage the NoOrg database schema") { migrate, status };
+        var stats = new Command("stats", "Rows, bytes and the oldest entry per kind of data NoOrg keeps, and when clean-up last ran (docs/retention.md)");
+        stats.SetAction(CliContext.Run(async (parse, settings, cancellationToken) =>
+        {
+            var dialect = settings.Storage.Provider.ToDialect();
+            await using var connection = await StorageConnections.OpenAsync(dialect, settings.Storage.EffectiveConnectionString, cancellationToken);
+            var view = await DataStatistics.ReadAsync(connection, dialect, cancellationToken);
+            CliContext.Write(parse, view, RenderStatistics);
+            return CliContext.Ok;
+        }));
+
+        return new Command("db", "Manage the NoOrg database schema and see what it holds") { migrate, status, stats };
     }
 
     private static SchemaMigrator Migrator(NoOrgSettings settings) =>
         new(settings.Storage.Provider.ToDialect(), settings.Storage.EffectiveConnectionString, NullLogger<SchemaMigrator>.Instance);
+
+    private static void RenderStatistics(IReadOnlyList<DataKindStatistics> kinds)
+    {
+        var table = new Table().AddColumns("Data", "Table", "Rows", "Bytes", "Oldest (UTC)", "Last clean-up (UTC)", "Removed then", "Removed in all");
+        foreach (var kind in kinds)
+        {
+            table.AddRow(TerminalText.Markup(kind.Kind), TerminalText.Markup(kind.Table), Number(kind.Rows), Number(kind.Bytes), When(kind.Oldest),
+                When(kind.LastCleanup), kind.LastRemoved is { } removed ? Number(removed) : "-", kind.RemovedTotal is { } total ? Number(total) : "-");
+        }
+
+        CliContext.Terminal.Write(table);
+    }
+
+    private static string Number(long value) => value.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static string When(DateTimeOffset? time) =>
+        time is { } t ? t.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture) : "-";
 
     private static void Render(IReadOnlyList<MigrationView> migrations)
     {

@@ -18,7 +18,7 @@ public sealed record SagaActionState
 /// with the same idempotency key, which is what lets the effect apply once.
 /// </summary>
 public abstract partial class SagaActionGrain(
-    IPersistentState<SagaActionState> state, SagaRegistry registry, IServiceProvider services, ILogger logger) : Grain, ISagaActionGrain
+    IPersistentState<SagaActionState> state, SagaRegistry registry, IServiceProvider services, ILogger logger) : Grain, ISagaActionGrain, ISagaActionRemoval
 {
     private static readonly TimeSpan ReportRetryDelay = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan KeepAlivePeriod = TimeSpan.FromMinutes(1);
@@ -75,6 +75,18 @@ public abstract partial class SagaActionGrain(
         // Idle collection must not take this activation (and the running action with it) while the action runs.
         keepAlive ??= this.RegisterGrainTimer(() => Task.CompletedTask, new GrainTimerCreationOptions(KeepAlivePeriod, KeepAlivePeriod) { KeepAlive = true });
         work = RunAsync(request, running.Token);
+    }
+
+    /// <summary>The saga's rows are gone (retention): keep nothing of it, so a saga started later under the same id starts clean.</summary>
+    public Task ForgetAsync()
+    {
+        if (work is not { IsCompleted: false })
+        {
+            state.State = new SagaActionState();
+            DeactivateOnIdle();
+        }
+
+        return Task.CompletedTask;
     }
 
     public async Task AbandonAsync(int attempt)

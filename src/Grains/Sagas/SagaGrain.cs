@@ -26,7 +26,9 @@ public sealed partial class SagaGrain(
     NoOrgSettings settings,
     TimeProvider clock,
     IOptions<ReminderOptions> reminderOptions,
-    ILogger<SagaGrain> logger) : Grain, ISagaGrain, IRemindable
+    IOptions<ClusterOptions> cluster,
+    Retention.SqlRetentionStore retention,
+    ILogger<SagaGrain> logger) : Grain, ISagaGrain, ISagaRemoval, IRemindable
 {
     internal const string ResumeReminder = "resume";
     private ChangeFeed<ISagaWatcher, SagaLogEntry>? feed;
@@ -244,6 +246,7 @@ public sealed partial class SagaGrain(
         var now = Now();
         var draft = new Draft(Id, state.State with { Definition = definition, Status = SagaStatus.Running, IsScope = true, CreatedAt = now }, now);
         draft.Log(SagaLogAction.SagaStarted, detail: "compensation scope");
+        await ArmReminderAsync(); // the scope's time-out: a caller that disappears leaves it to the reminder
         await SaveAsync(draft);
         return Snapshot(state.State);
     }
@@ -315,6 +318,12 @@ public sealed partial class SagaGrain(
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
+        if (reminderName == ResumeReminder && state.State is { IsScope: true, Status: SagaStatus.Running } scope)
+        {
+            await TimeOutScopeAsync(scope);
+            return;
+        }
+
         if (reminderName != ResumeReminder || !CanProgress(state.State))
         {
             await DisarmReminderAsync(reminderName);
@@ -322,6 +331,53 @@ public sealed partial class SagaGrain(
         }
 
         await ResumeAsync();
+    }
+
+    /// <summary>An open scope untouched for the scope time-out is abandoned: it is aborted, its recorded work compensated.</summary>
+    private async Task TimeOutScopeAsync(SagaGrainState scope)
+    {
+        var timeout = TimeSpan.FromSeconds(settings.Sagas.ScopeTimeoutSeconds);
+        if (Now() - scope.UpdatedAt < timeout)
+        {
+            reminderArmed = true;
+            return;
+        }
+
+        LogScopeTimedOut(logger, Id, timeout.TotalSeconds);
+        await AbortAsync($"timed out: neither committed nor aborted within {Seconds(timeout)} of its last change (NOORG_SAGAS_SCOPE_TIMEOUT_SECONDS)");
+    }
+
+    public async Task<bool> RemoveAsync()
+    {
+        var current = state.State;
+        if (current.Definition is null || !current.IsTerminal || await Outbox.HasPendingAsync()
+            || !await retention.DeleteSagaAsync(cluster.Value.ServiceId, Id))
+        {
+            return false;
+        }
+
+        // The rows are gone; the action grains that ran may still be active with the old outcome in memory.
+        await Task.WhenAll(current.Steps.SelectMany(s => new[]
+        {
+            s.Attempt > 0 ? GrainFactory.GetGrain<ISagaStepGrain>(SagaKeys.Action(Id, s.StepId)).AsReference<ISagaActionRemoval>() : null,
+            s.CompensationAttempt > 0 ? GrainFactory.GetGrain<ISagaCompensationGrain>(SagaKeys.Action(Id, s.StepId)).AsReference<ISagaActionRemoval>() : null,
+        }).OfType<ISagaActionRemoval>().Select(ForgetAsync));
+        state.State = new SagaGrainState();
+        relay = null;
+        DeactivateOnIdle();
+        return true;
+    }
+
+    private async Task ForgetAsync(ISagaActionRemoval action)
+    {
+        try
+        {
+            await action.ForgetAsync();
+        }
+        catch (Exception e)
+        {
+            LogForgetFailed(logger, e, Id);
+        }
     }
 
     /// <summary>Asks every in-flight attempt again (its grain reports a stored outcome, or runs an attempt lost with a silo), then advances.</summary>
@@ -697,6 +753,12 @@ public sealed partial class SagaGrain(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Saga {SagaId}: could not reach the {Kind} grain of step {StepId}; its time-out or the resume reminder asks again")]
     private static partial void LogKickFailed(ILogger logger, Exception exception, string sagaId, string stepId, SagaActionKind kind);
 
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Compensation scope {SagaId}: neither committed nor aborted within {Seconds} s; aborting it")]
+    private static partial void LogScopeTimedOut(ILogger logger, string sagaId, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Saga {SagaId} was removed; an action grain could not be told to drop its activation (idle collection will)")]
+    private static partial void LogForgetFailed(ILogger logger, Exception exception, string sagaId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Saga {SagaId}: the resume reminder could not be removed")]
     private static partial void LogDisarmFailed(ILogger logger, Exception exception, string sagaId);

@@ -11,12 +11,12 @@ namespace NoOrg.Grains.Tasks;
 /// (migration 0010_task_projection). Every query is served by an index or by the counters, so its cost does not grow
 /// with the number of stored tasks (except listing's filtered count when filters are combined).
 /// </summary>
-internal sealed class SqlTaskIndex(IndexDatabase database) : ITaskIndex
+internal sealed class SqlTaskIndex(IndexDatabase database, NoOrg.Configuration.NoOrgSettings? settings = null) : ITaskIndex
 {
     public const int MaxPageSize = 1000;
 
-    /// <summary>Statistics and estimates read this many of the newest completion samples.</summary>
-    public const int SampleWindow = 1000;
+    /// <summary>Statistics and estimates read this many of the newest completion samples (NOORG_TASKS_SAMPLE_WINDOW); retention keeps them.</summary>
+    private int SampleWindow => settings?.Tasks.SampleWindow ?? 1000;
 
     public static readonly TimeSpan CompletionRateWindow = TimeSpan.FromMinutes(5);
 

@@ -14,6 +14,8 @@ namespace NoOrg.Grains.Tasks;
 public sealed partial class TaskRetentionGrain(
     [PersistentState("task-retention", StorageNames.Default)] IPersistentState<TaskRetentionState> state,
     ITaskIndex index,
+    Retention.SqlRetentionStore store,
+    IOptions<ClusterOptions> cluster,
     NoOrgSettings settings,
     TimeProvider clock,
     IOptions<ReminderOptions> reminderOptions,
@@ -62,7 +64,7 @@ public sealed partial class TaskRetentionGrain(
             var purged = 0;
             foreach (var chunk in ids.Chunk(Parallelism))
             {
-                var results = await Task.WhenAll(chunk.Select(id => GrainFactory.GetGrain<ITaskGrain>(id).PurgeAsync()));
+                var results = await Task.WhenAll(chunk.Select(PurgeAsync));
                 purged += results.Count(r => r);
             }
 
@@ -78,7 +80,20 @@ public sealed partial class TaskRetentionGrain(
             LogCleaned(logger, removed, cutoff);
         }
 
+        await store.RecordRunAsync(Retention.RetentionKinds.Tasks, clock.GetUtcNow(), removed);
         return removed;
+    }
+
+    /// <summary>Purges the task through its grain, then drops the grain-state row its cleared state leaves behind.</summary>
+    private async Task<bool> PurgeAsync(string id)
+    {
+        if (!await GrainFactory.GetGrain<ITaskGrain>(id).PurgeAsync())
+        {
+            return false;
+        }
+
+        await store.DeleteClearedStateAsync(cluster.Value.ServiceId, TaskGrain.StateName, id);
+        return true;
     }
 
     public Task ReceiveReminder(string reminderName, TickStatus status) => CleanupAsync(null);

@@ -67,6 +67,7 @@ public static class ApiEndpoints
         v1.MapSagaEndpoints();
         v1.MapWebhookEndpoints();
         v1.MapOutboxEndpoints();
+        v1.MapRetentionEndpoints();
         v1.MapLimitEndpoints();
 
         // The document and its page say what the API is; they are as open as the API itself.

@@ -77,6 +77,8 @@ internal static class ApiExamples
     public static readonly object Webhooks = new[] { WebhookCreated.Subscription };
     public static readonly object OutboxSummary = Sample<IReadOnlyList<OutboxSummary>>();
     public static readonly object OutboxDeadHosts = Sample<IReadOnlyList<OutboxDeadHost>>();
+    public static readonly object DataStatistics = Sample<IReadOnlyList<NoOrg.Storage.Statistics.DataKindStatistics>>();
+    public static readonly object RetentionRun = Sample<NoOrg.Grains.Retention.RetentionRun>();
     public static readonly object Policies = new[] { Policy };
     public static readonly object LimiterStatus = Sample<RateLimiterStatus>();
     public static readonly object Decision = new RateLimitDecision(true, At, null, null, null);

@@ -6,7 +6,7 @@ namespace NoOrg.Silo.Hosting;
 
 /// <summary>
 /// Wakes the cluster's background grains when a silo starts: the dispatcher (so its sweep reminder exists before
-/// any task is created), task retention (so its clean-up reminder exists with the configured period) and the outbox
+/// any task is created), task retention and retention of everything else (so their clean-up reminders exist with the configured periods) and the outbox
 /// sweeper (so messages a crash left in stored state go out).
 /// </summary>
 internal sealed class BackgroundGrainsStarter(IGrainFactory grains) : IStartupTask
@@ -15,6 +15,7 @@ internal sealed class BackgroundGrainsStarter(IGrainFactory grains) : IStartupTa
     {
         await grains.GetGrain<IDispatcherGrain>(IDispatcherGrain.Key).KickAsync();
         await grains.GetGrain<ITaskRetentionGrain>(ITaskRetentionGrain.Key).EnsureScheduledAsync();
+        await grains.GetGrain<NoOrg.Grains.Retention.IRetentionGrain>(NoOrg.Grains.Retention.IRetentionGrain.Key).EnsureScheduledAsync();
         await grains.GetGrain<IOutboxSweeperGrain>(IOutboxSweeperGrain.Key).EnsureRunningAsync();
     }
 }

@@ -62,6 +62,9 @@ public static class SiloBuilderExtensions
         {
             o.ProbeTimeout = TimeSpan.FromSeconds(timeouts.ProbeSeconds);
             o.NumMissedProbesLimit = timeouts.MissedProbesLimit;
+            // Dead silos' membership rows go after this long (the Orleans default keeps them a week).
+            o.DefunctSiloExpiration = TimeSpan.FromMinutes(settings.Retention.DefunctSiloMinutes);
+            o.DefunctSiloCleanupPeriod = TimeSpan.FromMinutes(settings.Retention.DefunctSiloCleanupMinutes);
         });
 
         if (settings.Dashboard.Enabled)

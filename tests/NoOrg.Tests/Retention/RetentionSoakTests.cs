@@ -1,0 +1,190 @@
+using System.Globalization;
+using NoOrg.Client.Sagas;
+using NoOrg.Client.Tasks;
+using NoOrg.Configuration;
+using NoOrg.Grains.Tasks;
+using NoOrg.Storage;
+using NoOrg.Tests.Cluster;
+using NoOrg.Tests.Sagas;
+using NoOrg.Tests.Workers;
+using Xunit.Abstractions;
+using static NoOrg.Tests.Sagas.SagaTestSiloConfigurator;
+
+namespace NoOrg.Tests.Retention;
+
+/// <summary>
+/// A scaled-down soak: a steady stream of tasks (run by a worker), sagas (half of them compensating), resolved
+/// health issues and dead letters for many retention periods, with clean-up on its reminder. Every table's row count
+/// levels off, statistics and estimates agree with what is stored, and a silo killed while sagas are being removed
+/// leaves none in part. <c>scripts/soak</c> runs it longer (NOORG_SOAK_SECONDS) at a chosen rate (NOORG_SOAK_RATE).
+/// </summary>
+public abstract class RetentionSoakTests(StorageProvider provider, ITestOutputHelper output)
+{
+    private static readonly TimeSpan Duration = TimeSpan.FromSeconds(Setting("NOORG_SOAK_SECONDS", 22));
+    private static readonly int Rate = (int)Setting("NOORG_SOAK_RATE", 1);
+
+    /// <summary>Task counters are spread over this many slots per counter (docs/tasks.md): bounded by construction, not by retention.</summary>
+    private const int CounterSlots = 256;
+
+    [SkippableFact]
+    public async Task A_steady_stream_levels_off_every_table_and_a_killed_silo_leaves_no_partial_saga()
+    {
+        await using var rc = await RetentionCluster.StartAsync(provider, new Dictionary<string, string>
+        {
+            ["NOORG_RETENTION_INTERVAL_SECONDS"] = "2",
+            ["NOORG_RETENTION_BATCH_SIZE"] = "10",
+            ["NOORG_SAGAS_RESUME_PERIOD_SECONDS"] = "2",
+            ["NOORG_AGENTS_HISTORY_LIMIT"] = "10", // agent history is bounded per agent: reach the bound within the run
+        });
+        var capability = "soak-" + Guid.NewGuid().ToString("N")[..8];
+        await using var worker = await TestWorker.StartAsync(rc.Client, capability + "-worker", [capability], 8, TimeSpan.FromMilliseconds(5));
+        // A few effects grains in turn: one for all would serialize every step of every saga; one per saga would add rows.
+        var effects = Enumerable.Range(0, 8).Select(i => $"soak-effects-{capability}-{i}").ToArray();
+        var tables = await TablesAsync(rc);
+        var samples = new List<(TimeSpan At, Dictionary<string, long> Rows)>();
+        var produced = 0;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using (var pace = new PeriodicTimer(TimeSpan.FromMilliseconds(500)))
+        {
+            while (clock.Elapsed < Duration && await pace.WaitForNextTickAsync())
+            {
+                for (var i = 0; i < Rate; i++)
+                {
+                    await rc.Client.CreateTaskAsync(new TaskSpec("soak", "soak", RequiredCapabilities: [capability]), "soak");
+                    await rc.Client.StartSagaAsync(Chain, new TestSagaInput(effects[produced % effects.Length], FailAt: i % 2 == 0 ? null : "s3").ToJson());
+                    await InsertIssueAndDeadLetterAsync(rc);
+                    produced++;
+                }
+
+                samples.Add((clock.Elapsed, await CountAllAsync(rc, tables)));
+            }
+        }
+
+        Report(samples, tables);
+        AssertLevelsOff(samples, tables, produced);
+        await AssertCountersBoundedAsync(rc);
+        await AssertStatisticsMatchStoredRowsAsync(rc, worker.AgentId);
+        await KillDuringSagaRemovalAsync(rc, effects);
+    }
+
+    /// <summary>Rows in the last third of the run peak no higher than in the middle third (with slack for noise): growth would.</summary>
+    private static void AssertLevelsOff(List<(TimeSpan At, Dictionary<string, long> Rows)> samples, IReadOnlyList<string> tables, int produced)
+    {
+        Assert.True(samples.Count >= 9, $"only {samples.Count} samples");
+        var third = samples.Count / 3;
+        var growing = new List<string>();
+        // Samples are kept while completions per minute counts them (5 minutes): longer than this run; scripts/soak shows
+        // them level off. The counters fill their slots (checked against that bound instead).
+        foreach (var table in tables.Where(t => t is not ("noorg_task_samples" or "noorg_task_counts" or "noorg_task_group_counts")))
+        {
+            var middle = samples.Skip(third).Take(third).Max(s => s.Rows[table]);
+            var late = samples.Skip(2 * third).Max(s => s.Rows[table]);
+            if (late > (middle * 1.2) + 12)
+            {
+                growing.Add($"{table}: {middle} -> {late}");
+            }
+        }
+
+        Assert.True(growing.Count == 0, $"tables still growing after {produced} of each kind: {string.Join(", ", growing)}");
+    }
+
+    private static async Task AssertCountersBoundedAsync(RetentionCluster rc)
+    {
+        var counters = await rc.CountAsync("(SELECT DISTINCT dimension, value FROM noorg_task_counts) AS c");
+        Assert.InRange(await rc.CountAsync("noorg_task_counts"), 0, counters * CounterSlots);
+        var groups = await rc.CountAsync("(SELECT DISTINCT state, type, priority FROM noorg_task_group_counts) AS g");
+        Assert.InRange(await rc.CountAsync("noorg_task_group_counts"), 0, groups * CounterSlots);
+        Assert.InRange(counters, 1, 20); // states, priorities, one type, outcomes: no counter per task
+    }
+
+    private async Task AssertStatisticsMatchStoredRowsAsync(RetentionCluster rc, string agentId)
+    {
+        var queries = rc.Client.GetGrain<ITaskQueryGrain>(0);
+        var statistics = await queries.StatisticsAsync();
+        var rows = await rc.CountAsync("noorg_tasks");
+        output.WriteLine($"statistics: total {statistics.Total} (rows {rows}), median {statistics.MedianProcessingTime}, success rate {statistics.SuccessRate}");
+        Assert.Equal(statistics.ByState.Values.Sum(), statistics.Total);
+        Assert.InRange(statistics.Total, rows - 20, rows + 20); // tasks keep finishing and going between the two reads
+        Assert.Equal(1.0, statistics.SuccessRate); // outcome counts survive the removal of the tasks they count
+
+        // The estimate is the nearest-rank median of the newest 10 stored samples (read twice, as completions may land between).
+        var (estimate, newest) = await Eventually.ReturnsAsync(async () =>
+        {
+            var e = await queries.EstimateAsync("soak", agentId, TaskPriority.Medium);
+            var n = (await rc.StringsAsync(
+                    $"SELECT processing_ms FROM noorg_task_samples WHERE type = 'soak' AND agent_id = '{agentId}' ORDER BY completed_at DESC, id DESC LIMIT 10"))
+                .Select(v => long.Parse(v, CultureInfo.InvariantCulture)).Order().ToArray();
+            return (e, n);
+        }, r => r.n.Length == 10 && r.e.Median == TimeSpan.FromMilliseconds(r.n[4]), TimeSpan.FromSeconds(20), "the estimate to match the stored samples");
+        Assert.Equal(10, estimate.SampleCount);
+        Assert.False(estimate.FromPrior);
+        Assert.Equal(TimeSpan.FromMilliseconds(newest[8]), estimate.P90); // rank ceil(0.9 x 10)
+    }
+
+    /// <summary>Finished sagas pile up, and the silo that is not primary is killed while retention removes them.</summary>
+    private async Task KillDuringSagaRemovalAsync(RetentionCluster rc, string[] effects)
+    {
+        var ids = await Task.WhenAll(Enumerable.Range(0, 40).Select(async i =>
+            (await rc.Client.StartSagaAsync(Chain, new TestSagaInput(effects[i % effects.Length], FailAt: i % 2 == 0 ? null : "s2").ToJson())).Id));
+        var before = await rc.CountAsync("noorg_sagas");
+        await Eventually.ReturnsAsync(() => rc.CountAsync("noorg_sagas"), n => n < before - 5, TimeSpan.FromSeconds(60), "retention to be removing sagas");
+        await rc.Cluster.KillSiloAsync(rc.Cluster.SecondarySilos[0]);
+        output.WriteLine($"killed a silo with {await rc.CountAsync("noorg_sagas")} sagas left of {before}");
+
+        Assert.Empty(await rc.PartialSagasAsync());
+        // Every saga (those the kill interrupted resume on the other silo) finishes and is then removed whole.
+        await Eventually.ReturnsAsync(async () =>
+        {
+            var left = await rc.CountAsync("noorg_sagas");
+            return (left, await rc.PartialSagasAsync());
+        }, r => r.left == 0 && r.Item2.Count == 0, TimeSpan.FromSeconds(90), "every saga to finish and be removed whole after the kill");
+        Assert.Equal(0, await rc.CountAsync("orleans_grain_state", "state_name IN ('saga-step', 'saga-compensation')"));
+        Assert.NotEmpty(ids);
+    }
+
+    private static async Task InsertIssueAndDeadLetterAsync(RetentionCluster rc)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var id = Guid.NewGuid().ToString("N");
+        await rc.ExecuteAsync("""
+            INSERT INTO noorg_health_issues (issue_id, agent_id, check_name, severity, state, detail, occurrences, opened_at, updated_at, resolved_at, resolved_by, note)
+            VALUES (@id, 'soak-agent', 'heartbeat', 'Unhealthy', 'Resolved', 'soak', 1, @at, @at, @at, 'soak', NULL)
+            """, ("@id", "issue-" + id), ("@at", now));
+        await rc.ExecuteAsync($"""
+            INSERT INTO noorg_outbox (service_id, state_name, grain_key, message_id, target_kind, target_address, target_key, message, attempts, dead, updated_at)
+            VALUES (@service, 'task', 'soak-task', @id, 'Webhook', 'http://127.0.0.1:9/', '', {(rc.Dialect == StorageDialect.Postgres ? "'{}'::jsonb" : "'{}'")}, 5, {(rc.Dialect == StorageDialect.Postgres ? "true" : "1")}, @at)
+            """, ("@service", rc.Cluster.Options.ServiceId), ("@id", "dead-" + id), ("@at", rc.Time(now, "yyyy-MM-dd'T'HH:mm:ss.fff'Z'")));
+    }
+
+    private static Task<List<string>> TablesAsync(RetentionCluster rc) => rc.StringsAsync(rc.Dialect == StorageDialect.Postgres
+        ? "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name"
+        : "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name");
+
+    private static async Task<Dictionary<string, long>> CountAllAsync(RetentionCluster rc, IReadOnlyList<string> tables)
+    {
+        var rows = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var table in tables)
+        {
+            rows[table] = await rc.CountAsync(table);
+        }
+
+        return rows;
+    }
+
+    private void Report(List<(TimeSpan At, Dictionary<string, long> Rows)> samples, IReadOnlyList<string> tables)
+    {
+        var shown = tables.Where(t => samples.Any(s => s.Rows[t] != samples[0].Rows[t]) || samples[0].Rows[t] > 0).ToArray();
+        output.WriteLine("seconds\t" + string.Join('\t', shown));
+        foreach (var (at, rows) in samples.Where((_, i) => i % 2 == 0))
+        {
+            output.WriteLine(at.TotalSeconds.ToString("0", CultureInfo.InvariantCulture) + "\t" + string.Join('\t', shown.Select(t => rows[t])));
+        }
+    }
+
+    private static double Setting(string key, double fallback) =>
+        double.TryParse(Environment.GetEnvironmentVariable(key), NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? value : fallback;
+}
+
+public sealed class SqliteRetentionSoakTests(ITestOutputHelper output) : RetentionSoakTests(StorageProvider.Sqlite, output);
+
+public sealed class PostgresRetentionSoakTests(ITestOutputHelper output) : RetentionSoakTests(StorageProvider.Postgres, output);
