@@ -90,6 +90,31 @@ public sealed class DbCommandTests
         }
     }
 
+    [Fact]
+    public async Task Stats_reads_the_database_directly_and_lists_every_kind_of_data()
+    {
+        var directory = Directory.CreateTempSubdirectory("noorg-db-").FullName;
+        try
+        {
+            var environment = new Dictionary<string, string?> { ["NOORG_STORAGE_DATA_DIR"] = directory };
+            await MigrateAsync(environment);
+
+            var result = await ProcessRunner.RunAsync("noorg.dll", ["db", "stats", "--json"], environment); // no silo runs
+            var table = await ProcessRunner.RunAsync("noorg.dll", ["db", "stats"], environment);
+
+            Assert.True(result.ExitCode == 0, result.StandardError);
+            var kinds = JsonDocument.Parse(result.StandardOutput).RootElement.EnumerateArray().ToArray();
+            Assert.Equal(NoOrg.Storage.Statistics.DataStatistics.KindNames.Where(k => k != "membership"), kinds.Select(k => k.GetProperty("kind").GetString()));
+            Assert.All(kinds.Where(k => k.GetProperty("kind").GetString() is not ("grain-states" or "reminders")), k => Assert.Equal(0, k.GetProperty("rows").GetInt64()));
+            Assert.Equal(0, table.ExitCode);
+            Assert.Contains("task-samples", table.StandardOutput, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("tasks show", "Required argument missing")]
     [InlineData("agents list --take nine", "nine")]
