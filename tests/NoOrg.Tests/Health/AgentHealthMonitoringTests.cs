@@ -237,7 +237,11 @@ public sealed class HealthFailoverTests
                     && s.GrainId.Key.ToString() == x && s.GrainType.Contains(nameof(AgentHealthGrain), StringComparison.Ordinal)));
             }
 
-            for (var i = 0; i < 40 && victim is null; i++)
+            // On a loaded machine the secondary may join after the test starts: until it is active, every monitor lands
+            // on the primary. So wait for the cluster to settle, and keep adding agents for up to a minute.
+            await cluster.WaitForLivenessToStabilizeAsync();
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (victim is null && DateTime.UtcNow < deadline)
             {
                 var id = $"failover-{Guid.NewGuid():N}";
                 var agent = client.GetGrain<IAgentGrain>(id);
