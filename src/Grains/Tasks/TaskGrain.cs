@@ -268,7 +268,35 @@ public sealed partial class TaskGrain(
             Event(TaskAction.Unassigned, current.State, TaskState.Pending, actor, now, reason, fromAgent: current.AssignedTo));
     }
 
-    public async Task<TaskSnapshot> StartAsync(string agentId)
+    /// <summary>
+    /// A holder's report that the task's state refuses is checked once more against storage. After a silo is lost, an
+    /// activation can outlive a newer write made by another activation of the same task: its memory is stale, and as
+    /// it refuses before writing, no version check would ever tell it, so it would refuse the holder for ever (seen
+    /// as a task left "assigned, attempt 0" whose worker had started and finished it).
+    /// </summary>
+    private async Task<TaskSnapshot> CheckedAgainstStorageAsync(Func<Task<TaskSnapshot>> report)
+    {
+        try
+        {
+            return await report();
+        }
+        catch (InvalidTransitionException)
+        {
+            var known = state.Etag;
+            await state.ReadStateAsync();
+            if (state.Etag == known)
+            {
+                throw;
+            }
+
+            LogStaleState(logger, Id);
+            return await report();
+        }
+    }
+
+    public Task<TaskSnapshot> StartAsync(string agentId) => CheckedAgainstStorageAsync(() => StartCoreAsync(agentId));
+
+    private async Task<TaskSnapshot> StartCoreAsync(string agentId)
     {
         var current = Require();
         ThrowIfAny(Problems(("agentId", agentId)));
@@ -288,7 +316,9 @@ public sealed partial class TaskGrain(
             Event(TaskAction.Started, current.State, TaskState.Running, agentId, now, $"attempt {attempt} of {current.Spec.MaxAttempts}", toAgent: agentId));
     }
 
-    public async Task<TaskSnapshot> CompleteAsync(string agentId, string resultJson, TimeSpan? processingTime)
+    public Task<TaskSnapshot> CompleteAsync(string agentId, string resultJson, TimeSpan? processingTime) => CheckedAgainstStorageAsync(() => CompleteCoreAsync(agentId, resultJson, processingTime));
+
+    private async Task<TaskSnapshot> CompleteCoreAsync(string agentId, string resultJson, TimeSpan? processingTime)
     {
         var current = Require();
         if (RepeatedReport.OfCompletion(current, agentId, resultJson))
@@ -324,7 +354,9 @@ public sealed partial class TaskGrain(
         return await ChangeAsync(current, next, Event(TaskAction.Completed, current.State, TaskState.Completed, agentId, now, fromAgent: agentId));
     }
 
-    public async Task<TaskSnapshot> FailAsync(string agentId, string error)
+    public Task<TaskSnapshot> FailAsync(string agentId, string error) => CheckedAgainstStorageAsync(() => FailCoreAsync(agentId, error));
+
+    private async Task<TaskSnapshot> FailCoreAsync(string agentId, string error)
     {
         var current = Require();
         ThrowIfAny(Problems(("agentId", agentId)));
@@ -942,4 +974,7 @@ public sealed partial class TaskGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId}: reminder {Reminder} could not be removed")]
     private static partial void LogDisarmFailed(ILogger logger, Exception exception, string taskId, string reminder);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId}: this activation's state was older than storage's (another activation wrote since); read it again")]
+    private static partial void LogStaleState(ILogger logger, string taskId);
 }
