@@ -2,8 +2,11 @@ using System.Globalization;
 using NoOrg.Client.Sagas;
 using NoOrg.Client.Tasks;
 using NoOrg.Configuration;
+using NoOrg.Grains.Agents;
+using NoOrg.Grains.Health;
 using NoOrg.Grains.Tasks;
 using NoOrg.Storage;
+using NoOrg.Storage.Statistics;
 using NoOrg.Tests.Cluster;
 using NoOrg.Tests.Sagas;
 using NoOrg.Tests.Workers;
@@ -13,8 +16,9 @@ using static NoOrg.Tests.Sagas.SagaTestSiloConfigurator;
 namespace NoOrg.Tests.Retention;
 
 /// <summary>
-/// A scaled-down soak: a steady stream of tasks (run by a worker), sagas (half of them compensating), resolved
-/// health issues and dead letters for many retention periods, with clean-up on its reminder. Every table's row count
+/// A scaled-down soak: a steady stream of tasks (run by a worker), sagas (half of them compensating), health issues
+/// (agents that fall silent until their monitor judges them unhealthy, then beat again, which resolves the issue) and
+/// dead letters (still inserted with SQL) for many retention periods, with clean-up on its reminder. Every table's row count
 /// levels off, statistics and estimates agree with what is stored, and a silo killed while sagas are being removed
 /// leaves none in part. <c>scripts/soak</c> runs it longer (NOORG_SOAK_SECONDS) at a chosen rate (NOORG_SOAK_RATE).
 /// </summary>
@@ -35,11 +39,16 @@ public abstract class RetentionSoakTests(StorageProvider provider, ITestOutputHe
             ["NOORG_RETENTION_BATCH_SIZE"] = "10",
             ["NOORG_SAGAS_RESUME_PERIOD_SECONDS"] = "2",
             ["NOORG_AGENTS_HISTORY_LIMIT"] = "10", // agent history is bounded per agent: reach the bound within the run
+            ["NOORG_AGENT_HEALTH_HISTORY_LIMIT"] = "10",
+            ["NOORG_AGENTS_HEARTBEAT_TIMEOUT_SECONDS"] = "3",
+            ["NOORG_AGENT_HEALTH_CHECK_INTERVAL_SECONDS"] = "1",
         });
         var capability = "soak-" + Guid.NewGuid().ToString("N")[..8];
         await using var worker = await TestWorker.StartAsync(rc.Client, capability + "-worker", [capability], 8, TimeSpan.FromMilliseconds(5));
         // A few effects grains in turn: one for all would serialize every step of every saga; one per saga would add rows.
         var effects = Enumerable.Range(0, 8).Select(i => $"soak-effects-{capability}-{i}").ToArray();
+        using var stopAgents = new CancellationTokenSource();
+        var flaky = Enumerable.Range(0, 4).Select(i => FlakyAgentAsync(rc.Client, $"{capability}-flaky-{i}", stopAgents.Token)).ToArray();
         var tables = await TablesAsync(rc);
         var samples = new List<(TimeSpan At, Dictionary<string, long> Rows)>();
         var produced = 0;
@@ -52,7 +61,7 @@ public abstract class RetentionSoakTests(StorageProvider provider, ITestOutputHe
                 {
                     await rc.Client.CreateTaskAsync(new TaskSpec("soak", "soak", RequiredCapabilities: [capability]), "soak");
                     await rc.Client.StartSagaAsync(Chain, new TestSagaInput(effects[produced % effects.Length], FailAt: i % 2 == 0 ? null : "s3").ToJson());
-                    await InsertIssueAndDeadLetterAsync(rc);
+                    await InsertDeadLetterAsync(rc);
                     produced++;
                 }
 
@@ -60,8 +69,11 @@ public abstract class RetentionSoakTests(StorageProvider provider, ITestOutputHe
             }
         }
 
+        await stopAgents.CancelAsync();
+        var issuesResolved = (await Task.WhenAll(flaky)).Sum();
         Report(samples, tables);
         AssertLevelsOff(samples, tables, produced);
+        await AssertIssuesAndDeadLettersCameAndWentAsync(rc, issuesResolved, produced);
         await AssertCountersBoundedAsync(rc);
         await AssertStatisticsMatchStoredRowsAsync(rc, worker.AgentId);
         await KillDuringSagaRemovalAsync(rc, effects);
@@ -142,19 +154,72 @@ public abstract class RetentionSoakTests(StorageProvider provider, ITestOutputHe
         Assert.NotEmpty(ids);
     }
 
-    private static async Task InsertIssueAndDeadLetterAsync(RetentionCluster rc)
+    /// <summary>
+    /// An agent that beats, falls silent until its monitor judges it unhealthy (which opens a heartbeat issue), and beats
+    /// again until the issue is resolved, over and over; returns how many of its issues were resolved.
+    /// </summary>
+    private static async Task<int> FlakyAgentAsync(IClusterClient client, string id, CancellationToken stop)
     {
-        var now = DateTimeOffset.UtcNow;
-        var id = Guid.NewGuid().ToString("N");
-        await rc.ExecuteAsync("""
-            INSERT INTO noorg_health_issues (issue_id, agent_id, check_name, severity, state, detail, occurrences, opened_at, updated_at, resolved_at, resolved_by, note)
-            VALUES (@id, 'soak-agent', 'heartbeat', 'Unhealthy', 'Resolved', 'soak', 1, @at, @at, @at, 'soak', NULL)
-            """, ("@id", "issue-" + id), ("@at", now));
-        await rc.ExecuteAsync($"""
-            INSERT INTO noorg_outbox (service_id, state_name, grain_key, message_id, target_kind, target_address, target_key, message, attempts, dead, updated_at)
-            VALUES (@service, 'task', 'soak-task', @id, 'Webhook', 'http://127.0.0.1:9/', '', {(rc.Dialect == StorageDialect.Postgres ? "'{}'::jsonb" : "'{}'")}, 5, {(rc.Dialect == StorageDialect.Postgres ? "true" : "1")}, @at)
-            """, ("@service", rc.Cluster.Options.ServiceId), ("@id", "dead-" + id), ("@at", rc.Time(now, "yyyy-MM-dd'T'HH:mm:ss.fff'Z'")));
+        var agent = client.GetGrain<IAgentGrain>(id);
+        var monitor = client.GetGrain<IAgentHealthGrain>(id);
+        await agent.RegisterAsync(new AgentRegistration(id, "soak-flaky", "falls silent now and then", [id], 1, new Dictionary<string, string>()));
+        var resolved = 0;
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                while (await HealthOfAsync(monitor) is not { Status: HealthStatus.Unhealthy })
+                {
+                    await Task.Delay(200, stop);
+                }
+
+                while ((await monitor.GetAsync()).Issues.Any(i => i.Check == "heartbeat" && i.State == HealthIssueState.Open))
+                {
+                    await agent.HeartbeatAsync();
+                    await Task.Delay(300, stop);
+                }
+
+                resolved++;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        return resolved;
     }
+
+    /// <summary>Null until the monitor, started off the registration's path, is there.</summary>
+    private static async Task<AgentHealth?> HealthOfAsync(IAgentHealthGrain monitor)
+    {
+        try
+        {
+            return await monitor.GetAsync();
+        }
+        catch (NoOrg.Grains.Errors.NotFoundException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>They were produced through NoOrg's own paths, and retention removed them: its totals count them.</summary>
+    private async Task AssertIssuesAndDeadLettersCameAndWentAsync(RetentionCluster rc, int issuesResolved, int produced)
+    {
+        await using var connection = await StorageConnections.OpenAsync(rc.Dialect, rc.ConnectionString, CancellationToken.None);
+        var stats = (await DataStatistics.ReadAsync(connection, rc.Dialect)).ToDictionary(s => s.Kind);
+        output.WriteLine($"health issues resolved {issuesResolved}, removed {stats["health-issues"].RemovedTotal}; " +
+                         $"tasks created {produced}, dead letters removed {stats["dead-letters"].RemovedTotal}, left {stats["dead-letters"].Rows}");
+        Assert.True(issuesResolved >= 4, $"only {issuesResolved} health issues were resolved");
+        Assert.InRange(stats["health-issues"].RemovedTotal ?? 0, issuesResolved / 2, (issuesResolved * 2) + 8); // other checks (uptime) come and go too
+        // One dead letter per round; all but those of the last second or so are removed.
+        Assert.InRange(stats["dead-letters"].RemovedTotal ?? 0, produced / 2, produced);
+        Assert.InRange(stats["health-issues"].Rows, 0, 4 * 6); // open ones (one per agent and check), and those resolved within the last second or so
+    }
+
+    private static Task InsertDeadLetterAsync(RetentionCluster rc) => rc.ExecuteAsync($"""
+        INSERT INTO noorg_outbox (service_id, state_name, grain_key, message_id, target_kind, target_address, target_key, message, attempts, dead, updated_at)
+        VALUES (@service, 'task', 'soak-task', @id, 'Webhook', 'http://127.0.0.1:9/', '', {(rc.Dialect == StorageDialect.Postgres ? "'{}'::jsonb" : "'{}'")}, 5, {(rc.Dialect == StorageDialect.Postgres ? "true" : "1")}, @at)
+        """, ("@service", rc.Cluster.Options.ServiceId), ("@id", "dead-" + Guid.NewGuid().ToString("N")), ("@at", rc.Time(DateTimeOffset.UtcNow, "yyyy-MM-dd'T'HH:mm:ss.fff'Z'")));
 
     private static Task<List<string>> TablesAsync(RetentionCluster rc) => rc.StringsAsync(rc.Dialect == StorageDialect.Postgres
         ? "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name"
