@@ -23,7 +23,9 @@ public sealed class CliNewcomerProcessTests
         clock.Stop();
 
         Assert.Equal(1, result.ExitCode);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
+        // The CLI's own deadline is in its message (2 s); the wall clock also counts starting the process, which on a
+        // loaded machine running tests in parallel took 5.4 s once, so it only rules out a hang here.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"took {clock.Elapsed}");
         Assert.StartsWith($"noorg: cannot reach a NoOrg silo (gateway localhost:{port}) within 2s", result.StandardError, StringComparison.Ordinal);
         Assert.Single(result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
