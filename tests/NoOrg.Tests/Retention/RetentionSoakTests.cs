@@ -30,6 +30,9 @@ public abstract class RetentionSoakTests(StorageProvider provider, ITestOutputHe
     /// <summary>Task counters are spread over this many slots per counter (docs/tasks.md): bounded by construction, not by retention.</summary>
     private const int CounterSlots = 256;
 
+    /// <summary>Agent history kept per agent in this run (NOORG_AGENTS_HISTORY_LIMIT): trimmed with each write, so bounded by construction.</summary>
+    private const int AgentHistoryLimit = 10;
+
     [SkippableFact]
     public async Task A_steady_stream_levels_off_every_table_and_a_killed_silo_leaves_no_partial_saga()
     {
@@ -38,7 +41,7 @@ public abstract class RetentionSoakTests(StorageProvider provider, ITestOutputHe
             ["NOORG_RETENTION_INTERVAL_SECONDS"] = "2",
             ["NOORG_RETENTION_BATCH_SIZE"] = "10",
             ["NOORG_SAGAS_RESUME_PERIOD_SECONDS"] = "2",
-            ["NOORG_AGENTS_HISTORY_LIMIT"] = "10", // agent history is bounded per agent: reach the bound within the run
+            ["NOORG_AGENTS_HISTORY_LIMIT"] = AgentHistoryLimit.ToString(CultureInfo.InvariantCulture), // agent history is bounded per agent: reach the bound within the run
             ["NOORG_AGENT_HEALTH_HISTORY_LIMIT"] = "10",
             ["NOORG_AGENTS_HEARTBEAT_TIMEOUT_SECONDS"] = "3",
             ["NOORG_AGENT_HEALTH_CHECK_INTERVAL_SECONDS"] = "1",
@@ -73,6 +76,7 @@ public abstract class RetentionSoakTests(StorageProvider provider, ITestOutputHe
         var issuesResolved = (await Task.WhenAll(flaky)).Sum();
         Report(samples, tables);
         AssertLevelsOff(samples, tables, produced);
+        await AssertAgentHistoryBoundedAsync(rc, samples);
         await AssertIssuesAndDeadLettersCameAndWentAsync(rc, issuesResolved, produced);
         await AssertCountersBoundedAsync(rc);
         await AssertStatisticsMatchStoredRowsAsync(rc, worker.AgentId);
@@ -86,8 +90,9 @@ public abstract class RetentionSoakTests(StorageProvider provider, ITestOutputHe
         var third = samples.Count / 3;
         var growing = new List<string>();
         // Samples are kept while completions per minute counts them (5 minutes): longer than this run; scripts/soak shows
-        // them level off. The counters fill their slots (checked against that bound instead).
-        foreach (var table in tables.Where(t => t is not ("noorg_task_samples" or "noorg_task_counts" or "noorg_task_group_counts")))
+        // them level off. The counters fill their slots and agent history fills up to its bound per agent, later when
+        // the machine is loaded (both checked against their bounds instead).
+        foreach (var table in tables.Where(t => t is not ("noorg_task_samples" or "noorg_task_counts" or "noorg_task_group_counts" or "noorg_agent_events")))
         {
             var middle = samples.Skip(third).Take(third).Max(s => s.Rows[table]);
             var late = samples.Skip(2 * third).Max(s => s.Rows[table]);
@@ -98,6 +103,16 @@ public abstract class RetentionSoakTests(StorageProvider provider, ITestOutputHe
         }
 
         Assert.True(growing.Count == 0, $"tables still growing after {produced} of each kind: {string.Join(", ", growing)}");
+    }
+
+    /// <summary>No agent ever holds more history than its bound: the table never exceeds agents x bound.</summary>
+    private static async Task AssertAgentHistoryBoundedAsync(RetentionCluster rc, List<(TimeSpan At, Dictionary<string, long> Rows)> samples)
+    {
+        var agents = await rc.CountAsync("noorg_agents");
+        Assert.True(agents >= 5, $"only {agents} agents"); // the worker and the four flaky agents
+        Assert.InRange(samples.Max(s => s.Rows["noorg_agent_events"]), 1, agents * AgentHistoryLimit);
+        Assert.Equal(0, await rc.CountAsync(
+            "(SELECT agent_id FROM noorg_agent_events GROUP BY agent_id HAVING COUNT(*) > " + AgentHistoryLimit.ToString(CultureInfo.InvariantCulture) + ") AS over_bound"));
     }
 
     private static async Task AssertCountersBoundedAsync(RetentionCluster rc)
