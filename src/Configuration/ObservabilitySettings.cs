@@ -15,6 +15,10 @@ public sealed class ObservabilitySettings
     [Range(1, 3600)]
     public int MetricsClusterRefreshSeconds { get; set; } = 5;
 
+    [Setting("METRICS_DATA_REFRESH_SECONDS", "how often that silo re-reads what each kind of data holds (noorg.data.* and noorg.retention.*: the figures of noorg db stats, which scan tables)")]
+    [Range(1, 86_400)]
+    public int MetricsDataRefreshSeconds { get; set; } = 300;
+
     [Setting("OTEL_SERVICE_NAME", "service.name of the metrics resource")]
     public string OtelServiceName { get; set; } = "noorg";
 

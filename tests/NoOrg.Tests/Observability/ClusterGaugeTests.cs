@@ -25,7 +25,7 @@ public sealed class ClusterGaugeTests
     [InlineData(StorageProvider.Sqlite)]
     public async Task Tasks_by_state_and_agents_by_status_are_reported_once_across_two_silos(StorageProvider provider)
     {
-        await using var fresh = await FreshCluster.StartAsync(provider, new Dictionary<string, string> { ["NOORG_METRICS_CLUSTER_REFRESH_SECONDS"] = "1" });
+        await using var fresh = await FreshCluster.StartAsync(provider, new Dictionary<string, string> { ["NOORG_METRICS_CLUSTER_REFRESH_SECONDS"] = "1", ["NOORG_METRICS_DATA_REFRESH_SECONDS"] = "1" });
         Skip.If(fresh is null, ClusterDatabases.SkipReason(provider));
         var cluster = fresh.Cluster!;
         var silos = cluster.Silos.Cast<InProcessSiloHandle>().Select(s => s.SiloHost.Services).ToArray();
@@ -60,6 +60,22 @@ public sealed class ClusterGaugeTests
 
         var reporters = silos.Count(s => s.GetRequiredService<ClusterGauges>().IsReporter);
         Assert.Equal(1, reporters);
+
+        // What each kind of data holds, as noorg db stats reads it, and retention's record once it has run.
+        var rows = await Eventually.ReturnsAsync(
+            () => Task.FromResult(metrics.Observe("noorg.data.rows")),
+            m => Value(m, "kind", "tasks") == 4 && Value(m, "kind", "agents") == 1, Wait, "the data gauge to show 4 tasks and 1 agent");
+        Assert.Single(rows.Select(m => m.Scope).Distinct());
+        Assert.Equal(rows.Count, rows.Select(m => m.Tags["kind"]).Distinct().Count()); // one series per kind, once
+        Assert.Equal(0, Value(rows, "kind", "sagas"));
+        Assert.True(Value(metrics.Observe("noorg.data.bytes"), "kind", "tasks") > 0);
+
+        await fresh.Client.GetGrain<NoOrg.Grains.Retention.IRetentionGrain>(NoOrg.Grains.Retention.IRetentionGrain.Key).RunAsync();
+        var ran = await Eventually.ReturnsAsync(
+            () => Task.FromResult(metrics.Observe("noorg.retention.last_run.age")),
+            m => m.Any(r => r.Tags["kind"] == "sagas"), Wait, "the retention gauges to show the run");
+        Assert.All(ran, r => Assert.InRange(r.Value, 0, 60));
+        Assert.Equal(0, Value(metrics.Observe("noorg.retention.removed"), "kind", "tasks")); // nothing was old enough
     }
 
     private static double Value(IReadOnlyList<MetricRecorder.Recorded> measurements, string tag, string value) =>
