@@ -4,6 +4,7 @@ using NoOrg.Client.Tasks;
 using NoOrg.Configuration;
 using NoOrg.Grains.Agents;
 using NoOrg.Grains.Health;
+using NoOrg.Grains.Patterns.Outbox;
 using NoOrg.Grains.Tasks;
 using NoOrg.Storage;
 using NoOrg.Storage.Statistics;
@@ -18,7 +19,7 @@ namespace NoOrg.Tests.Retention;
 /// <summary>
 /// A scaled-down soak: a steady stream of tasks (run by a worker), sagas (half of them compensating), health issues
 /// (agents that fall silent until their monitor judges them unhealthy, then beat again, which resolves the issue) and
-/// dead letters (still inserted with SQL) for many retention periods, with clean-up on its reminder. Every table's row count
+/// dead letters (each task's creation event, sent to a webhook on a port nobody listens on) for many retention periods, with clean-up on its reminder. Every table's row count
 /// levels off, statistics and estimates agree with what is stored, and a silo killed while sagas are being removed
 /// leaves none in part. <c>scripts/soak</c> runs it longer (NOORG_SOAK_SECONDS) at a chosen rate (NOORG_SOAK_RATE).
 /// </summary>
@@ -29,6 +30,9 @@ public abstract class RetentionSoakTests(StorageProvider provider, ITestOutputHe
 
     /// <summary>Task counters are spread over this many slots per counter (docs/tasks.md): bounded by construction, not by retention.</summary>
     private const int CounterSlots = 256;
+
+    /// <summary>Where the soak's webhook points: the discard port, closed on these machines, so every delivery fails at once.</summary>
+    private const string ClosedPort = "http://127.0.0.1:9/soak";
 
     /// <summary>Agent history kept per agent in this run (NOORG_AGENTS_HISTORY_LIMIT): trimmed with each write, so bounded by construction.</summary>
     private const int AgentHistoryLimit = 10;
@@ -45,7 +49,16 @@ public abstract class RetentionSoakTests(StorageProvider provider, ITestOutputHe
             ["NOORG_AGENT_HEALTH_HISTORY_LIMIT"] = "10",
             ["NOORG_AGENTS_HEARTBEAT_TIMEOUT_SECONDS"] = "3",
             ["NOORG_AGENT_HEALTH_CHECK_INTERVAL_SECONDS"] = "1",
+            // Dead letters are real: a webhook nobody listens on, each task's creation given up after two quick attempts.
+            ["NOORG_OUTBOX_MAX_ATTEMPTS"] = "2",
+            ["NOORG_OUTBOX_RETRY_BASE_MS"] = "100",
+            ["NOORG_OUTBOX_WEBHOOK_REFRESH_SECONDS"] = "1",
+            ["NOORG_RESILIENCE_RETRY_ATTEMPTS"] = "0",
+            // A purged task takes its outbox rows with it, dead letters included: tasks are kept a little longer (about
+            // 3.5 s) than dead letters (1 s), so that dead-letter retention is what removes most of them.
+            ["NOORG_TASKS_RETENTION_DAYS"] = "0.00004",
         });
+        await rc.Client.GetGrain<IWebhooksGrain>(0).AddAsync(ClosedPort, ["task.created"], "soak: nobody listens here", null);
         var capability = "soak-" + Guid.NewGuid().ToString("N")[..8];
         await using var worker = await TestWorker.StartAsync(rc.Client, capability + "-worker", [capability], 8, TimeSpan.FromMilliseconds(5));
         // A few effects grains in turn: one for all would serialize every step of every saga; one per saga would add rows.
@@ -64,7 +77,6 @@ public abstract class RetentionSoakTests(StorageProvider provider, ITestOutputHe
                 {
                     await rc.Client.CreateTaskAsync(new TaskSpec("soak", "soak", RequiredCapabilities: [capability]), "soak");
                     await rc.Client.StartSagaAsync(Chain, new TestSagaInput(effects[produced % effects.Length], FailAt: i % 2 == 0 ? null : "s3").ToJson());
-                    await InsertDeadLetterAsync(rc);
                     produced++;
                 }
 
@@ -226,15 +238,12 @@ public abstract class RetentionSoakTests(StorageProvider provider, ITestOutputHe
                          $"tasks created {produced}, dead letters removed {stats["dead-letters"].RemovedTotal}, left {stats["dead-letters"].Rows}");
         Assert.True(issuesResolved >= 4, $"only {issuesResolved} health issues were resolved");
         Assert.InRange(stats["health-issues"].RemovedTotal ?? 0, issuesResolved / 2, (issuesResolved * 2) + 8); // other checks (uptime) come and go too
-        // One dead letter per round; all but those of the last second or so are removed.
+        // One dead letter per task created (its task.created event); all but those of the last seconds are removed.
         Assert.InRange(stats["dead-letters"].RemovedTotal ?? 0, produced / 2, produced);
+        var dead = rc.Dialect == StorageDialect.Postgres ? "dead" : "dead = 1";
+        Assert.Equal(0, await rc.CountAsync("noorg_outbox", $"{dead} AND target_kind <> 'Webhook'")); // only the soak's webhook fails
         Assert.InRange(stats["health-issues"].Rows, 0, 4 * 6); // open ones (one per agent and check), and those resolved within the last second or so
     }
-
-    private static Task InsertDeadLetterAsync(RetentionCluster rc) => rc.ExecuteAsync($"""
-        INSERT INTO noorg_outbox (service_id, state_name, grain_key, message_id, target_kind, target_address, target_key, message, attempts, dead, updated_at)
-        VALUES (@service, 'task', 'soak-task', @id, 'Webhook', 'http://127.0.0.1:9/', '', {(rc.Dialect == StorageDialect.Postgres ? "'{}'::jsonb" : "'{}'")}, 5, {(rc.Dialect == StorageDialect.Postgres ? "true" : "1")}, @at)
-        """, ("@service", rc.Cluster.Options.ServiceId), ("@id", "dead-" + Guid.NewGuid().ToString("N")), ("@at", rc.Time(DateTimeOffset.UtcNow, "yyyy-MM-dd'T'HH:mm:ss.fff'Z'")));
 
     private static Task<List<string>> TablesAsync(RetentionCluster rc) => rc.StringsAsync(rc.Dialect == StorageDialect.Postgres
         ? "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name"
