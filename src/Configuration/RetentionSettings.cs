@@ -31,13 +31,13 @@ public sealed class RetentionSettings
     [Range(0.0001, 876_000)]
     public double DeadLetterHours { get; set; } = 720;
 
-    [Setting("DEFUNCT_SILO_MINUTES", "how long a dead silo stays in the membership table (Orleans DefunctSiloExpiration)")]
-    [Range(1, 525_600)]
-    public int DefunctSiloMinutes { get; set; } = 60;
+    [Setting("DEFUNCT_SILO_MINUTES", "how long a dead silo stays in the membership table (Orleans DefunctSiloExpiration and DefunctSiloMinimumRetention; fractions allowed)")]
+    [Range(0.001, 525_600)]
+    public double DefunctSiloMinutes { get; set; } = 60;
 
-    [Setting("DEFUNCT_SILO_CLEANUP_MINUTES", "how often silos remove expired dead rows from the membership table (Orleans DefunctSiloCleanupPeriod)")]
-    [Range(1, 10_080)]
-    public int DefunctSiloCleanupMinutes { get; set; } = 10;
+    [Setting("DEFUNCT_SILO_CLEANUP_MINUTES", "how often silos remove expired dead rows from the membership table, at the latest at the next membership change after it (Orleans DefunctSiloCleanupPeriod; fractions allowed)")]
+    [Range(0.001, 10_080)]
+    public double DefunctSiloCleanupMinutes { get; set; } = 10;
 
     internal IEnumerable<SettingError> Validate()
     {

@@ -29,4 +29,7 @@ public static class RetentionKinds
     public const string HealthIssues = "health-issues";
     public const string DeadLetters = "dead-letters";
     public const string Inbox = "inbox";
+
+    /// <summary>Open compensation scopes past their time-out, aborted (not removed: they go with the sagas later).</summary>
+    public const string AbandonedScopes = "abandoned-scopes";
 }

@@ -58,6 +58,8 @@ public sealed partial class RetentionGrain(
         var removed = new Dictionary<string, long>(StringComparer.Ordinal)
         {
             [RetentionKinds.Tasks] = await TasksAsync(),
+            [RetentionKinds.AbandonedScopes] = await RunKindAsync(RetentionKinds.AbandonedScopes, now,
+                () => ExpireScopesAsync(now - TimeSpan.FromSeconds(settings.Sagas.ScopeTimeoutSeconds))),
             [RetentionKinds.Sagas] = await RunKindAsync(RetentionKinds.Sagas, now, () => RemoveSagasAsync(now - Hours(Retention.SagaHours))),
             [RetentionKinds.TaskSamples] = await RunKindAsync(RetentionKinds.TaskSamples, now,
                 () => Rows(() => store.DeleteSamplesAsync(settings.Tasks.SampleWindow, now - RecentSamples, Retention.BatchSize))),
@@ -122,15 +124,33 @@ public sealed partial class RetentionGrain(
     private async Task<(int, bool)> RemoveSagasAsync(DateTimeOffset cutoff)
     {
         var ids = await store.FinishedSagasAsync(cutoff, Retention.BatchSize);
-        var removed = 0;
-        foreach (var chunk in ids.Chunk(SagaParallelism))
-        {
-            var results = await Task.WhenAll(chunk.Select(id => GrainFactory.GetGrain<ISagaRemoval>(id).RemoveAsync()));
-            removed += results.Count(r => r);
-        }
+        var removed = await CountOnEachAsync(ids, saga => saga.RemoveAsync());
 
         // A full batch of which none could go yet (events still to deliver) would come back the same: stop there.
         return (removed, ids.Count == Retention.BatchSize && removed > 0);
+    }
+
+    /// <summary>
+    /// One batch of open scopes past their time-out, each asked to time itself out: a scope's own reminder does that,
+    /// but scopes opened before scopes armed one have none, and a reminder can be lost with its row. One batch a run.
+    /// </summary>
+    private async Task<(int, bool)> ExpireScopesAsync(DateTimeOffset cutoff)
+    {
+        var ids = await store.AbandonedScopesAsync(cutoff, Retention.BatchSize);
+        return (await CountOnEachAsync(ids, scope => scope.ExpireIfAbandonedAsync()), false);
+    }
+
+    /// <summary>Calls <paramref name="call"/> on each saga, <see cref="SagaParallelism"/> at a time; counts the trues.</summary>
+    private async Task<int> CountOnEachAsync(IReadOnlyList<string> ids, Func<ISagaRemoval, Task<bool>> call)
+    {
+        var count = 0;
+        foreach (var chunk in ids.Chunk(SagaParallelism))
+        {
+            var results = await Task.WhenAll(chunk.Select(id => call(GrainFactory.GetGrain<ISagaRemoval>(id))));
+            count += results.Count(r => r);
+        }
+
+        return count;
     }
 
     private async Task<(int, bool)> Rows(Func<Task<int>> batch)

@@ -20,14 +20,23 @@ public sealed class SqlRetentionStore(IndexDatabase database)
     private string C => IsPostgres ? " COLLATE \"C\"" : "";
 
     /// <summary>Finished sagas and scopes (terminal) that finished before <paramref name="cutoff"/>, oldest first.</summary>
-    public async Task<IReadOnlyList<string>> FinishedSagasAsync(DateTimeOffset cutoff, int limit)
+    public Task<IReadOnlyList<string>> FinishedSagasAsync(DateTimeOffset cutoff, int limit) => SagaIdsAsync("""
+        SELECT id FROM noorg_sagas
+         WHERE finished_at IS NOT NULL AND finished_at < @cutoff AND status IN ('completed', 'compensated', 'cancelled')
+         ORDER BY finished_at LIMIT @limit
+        """, cutoff, limit);
+
+    /// <summary>Open compensation scopes (definition <c>scope:...</c>) whose last change is older than the cutoff, oldest first.</summary>
+    public Task<IReadOnlyList<string>> AbandonedScopesAsync(DateTimeOffset cutoff, int limit) => SagaIdsAsync("""
+        SELECT id FROM noorg_sagas
+         WHERE status = 'running' AND substr(definition, 1, 6) = 'scope:' AND updated_at < @cutoff
+         ORDER BY updated_at LIMIT @limit
+        """, cutoff, limit);
+
+    private async Task<IReadOnlyList<string>> SagaIdsAsync(string sql, DateTimeOffset cutoff, int limit)
     {
         await using var connection = await database.OpenAsync();
-        await using var command = connection.CreateCommand(null, """
-            SELECT id FROM noorg_sagas
-             WHERE finished_at IS NOT NULL AND finished_at < @cutoff AND status IN ('completed', 'compensated', 'cancelled')
-             ORDER BY finished_at LIMIT @limit
-            """);
+        await using var command = connection.CreateCommand(null, sql);
         command.AddParameter("@cutoff", cutoff.ToUnixTimeMilliseconds());
         command.AddParameter("@limit", limit);
         var ids = new List<string>();

@@ -334,17 +334,35 @@ public sealed partial class SagaGrain(
     }
 
     /// <summary>An open scope untouched for the scope time-out is abandoned: it is aborted, its recorded work compensated.</summary>
-    private async Task TimeOutScopeAsync(SagaGrainState scope)
+    private async Task<bool> TimeOutScopeAsync(SagaGrainState scope)
     {
         var timeout = TimeSpan.FromSeconds(settings.Sagas.ScopeTimeoutSeconds);
         if (Now() - scope.UpdatedAt < timeout)
         {
             reminderArmed = true;
-            return;
+            return false;
         }
 
         LogScopeTimedOut(logger, Id, timeout.TotalSeconds);
         await AbortAsync($"timed out: neither committed nor aborted within {Seconds(timeout)} of its last change (NOORG_SAGAS_SCOPE_TIMEOUT_SECONDS)");
+        return true;
+    }
+
+    public async Task<bool> ExpireIfAbandonedAsync()
+    {
+        if (state.State is not { IsScope: true, Status: SagaStatus.Running } scope)
+        {
+            return false;
+        }
+
+        if (await TimeOutScopeAsync(scope))
+        {
+            return true;
+        }
+
+        reminderArmed = null; // a scope from before scopes armed their reminder may have none: look, and arm it
+        await ArmReminderAsync();
+        return false;
     }
 
     public async Task<bool> RemoveAsync()

@@ -69,8 +69,10 @@ public static class SiloBuilderExtensions
         {
             o.ProbeTimeout = TimeSpan.FromSeconds(timeouts.ProbeSeconds);
             o.NumMissedProbesLimit = timeouts.MissedProbesLimit;
-            // Dead silos' membership rows go after this long (the Orleans default keeps them a week).
+            // Dead silos' membership rows go after this long (the Orleans default keeps them a week, and never fewer than
+            // an hour whatever the expiration says: the setting is the one bound, so both follow it).
             o.DefunctSiloExpiration = TimeSpan.FromMinutes(settings.Retention.DefunctSiloMinutes);
+            o.DefunctSiloMinimumRetention = TimeSpan.FromMinutes(settings.Retention.DefunctSiloMinutes);
             o.DefunctSiloCleanupPeriod = TimeSpan.FromMinutes(settings.Retention.DefunctSiloCleanupMinutes);
         });
 

@@ -80,6 +80,35 @@ public abstract class RetentionTests(StorageProvider provider)
         Assert.Equal(SagaStatus.Completed, (await rc.Client.GetGrain<ISagaGrain>(kept.Id).GetAsync())!.Status);
     }
 
+    /// <summary>
+    /// A scope whose own reminder will not come in time (scopes opened before scopes armed one have none) is timed out
+    /// by the retention run instead; a scope still within its time-out is left open.
+    /// </summary>
+    [SkippableFact]
+    public async Task Retention_times_out_an_abandoned_scope_whose_reminder_does_not_come()
+    {
+        await using var rc = await RetentionCluster.StartAsync(provider, new Dictionary<string, string>
+        {
+            ["NOORG_SAGAS_SCOPE_TIMEOUT_SECONDS"] = "2",
+            ["NOORG_SAGAS_RESUME_PERIOD_SECONDS"] = "3600", // the scope's reminder first fires in an hour
+            ["NOORG_RETENTION_SAGA_HOURS"] = "1",
+        });
+        var effects = "effects-" + Guid.NewGuid().ToString("N");
+        var scope = await rc.Client.BeginCompensationScopeAsync("booking");
+        await scope.RecordAsync("flight", Undo, new TestSagaInput(effects, Label: "flight").ToJson());
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var fresh = await rc.Client.BeginCompensationScopeAsync("booking");
+
+        var run = await rc.Retention.RunAsync();
+        Assert.Equal(1, run.Removed[RetentionKinds.AbandonedScopes]);
+        var saga = await Eventually.ReturnsAsync(() => rc.Client.GetGrain<ISagaGrain>(scope.Id).GetAsync(),
+            s => s is { Status: SagaStatus.Compensated }, Wait, "the abandoned scope to be compensated");
+        Assert.StartsWith("aborted: timed out", saga!.Error, StringComparison.Ordinal);
+        Assert.Equal(["undo:flight"], (await rc.Client.GetGrain<ISagaEffectsGrain>(effects).GetAsync()).Applied);
+        Assert.Equal(SagaStatus.Running, (await rc.Client.GetGrain<ISagaGrain>(fresh.Id).GetAsync())!.Status);
+        Assert.Equal(0, (await rc.Retention.RunAsync()).Removed[RetentionKinds.AbandonedScopes]); // nothing left to time out
+    }
+
     [SkippableFact]
     public async Task Samples_beyond_the_window_go_and_estimates_and_statistics_read_the_same()
     {
