@@ -1,5 +1,4 @@
-using Orleans.Runtime;
-using Orleans.Runtime.Messaging;
+using NoOrg.Grains.Errors;
 using Polly;
 using Polly.Retry;
 
@@ -26,16 +25,12 @@ internal sealed class TransientErrorRetryFilter : IOutgoingGrainCallFilter
                 Delay = TimeSpan.FromMilliseconds(200),
                 MaxDelay = TimeSpan.FromSeconds(2),
                 UseJitter = true,
-                ShouldHandle = args => ValueTask.FromResult(IsTransient(args.Outcome.Exception ?? args.Outcome.Result)),
+                ShouldHandle = args => ValueTask.FromResult(TransientErrors.IsTransient(args.Outcome.Exception ?? args.Outcome.Result)),
             });
         }
 
         pipeline = builder.Build();
     }
-
-    public static bool IsTransient(Exception? exception) => exception is
-        OrleansMessageRejectionException or TimeoutException or SiloUnavailableException or ConnectionFailedException
-        or NoOrg.Grains.Errors.UnavailableException;
 
     public async Task Invoke(IOutgoingGrainCallContext context)
     {

@@ -274,7 +274,7 @@ public sealed partial class PoolDispatcherGrain(
         {
             // One task that cannot be placed must not stop the others: it waits for the next sweep.
             // Whose fault it was is unknown, so the agent leaves the view too, until it reports room or a refresh.
-            LogTaskFailed(logger, e, task.Id);
+            LogTaskFailure(e, task.Id);
             parked.Add(task.Id);
             view.Remove(agentId);
 
@@ -463,7 +463,7 @@ public sealed partial class PoolDispatcherGrain(
         }
         catch (Exception e)
         {
-            LogTaskFailed(logger, e, taskId); // the next stall notes it again
+            LogTaskFailure(e, taskId); // the next stall notes it again
             noted.Remove(taskId);
         }
     }
@@ -520,6 +520,25 @@ public sealed partial class PoolDispatcherGrain(
             return byAge != 0 ? byAge : string.CompareOrdinal(x.Id, y.Id);
         }
     }
+
+    /// <summary>
+    /// A transient failure (a silo that died, a timeout, storage briefly down) is expected and retried by the next sweep:
+    /// one line at Information. Anything else may be a bug and keeps its stack trace at Warning.
+    /// </summary>
+    private void LogTaskFailure(Exception e, string taskId)
+    {
+        if (TransientErrors.IsTransient(e))
+        {
+            LogTaskDeferred(logger, taskId, e.GetType().Name, e.Message);
+        }
+        else
+        {
+            LogTaskFailed(logger, e, taskId);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Task {TaskId} waits for the next sweep: the cluster could not take it ({Error}: {Reason})")]
+    private static partial void LogTaskDeferred(ILogger logger, string taskId, string error, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId} could not be dispatched; dispatch goes on with the others")]
     private static partial void LogTaskFailed(ILogger logger, Exception exception, string taskId);

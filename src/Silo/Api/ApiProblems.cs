@@ -47,7 +47,7 @@ internal static class ApiProblems
             NoOrgException e => (e.Code, e.Message),
             BadHttpRequestException e => (CodeOf(e.StatusCode), BadRequestDetail(e)),
             JsonException e => ("validation", $"the body is not valid JSON for this endpoint: {e.Message}"),
-            TimeoutException or SiloUnavailableException or OrleansMessageRejectionException or Orleans.Runtime.Messaging.ConnectionFailedException =>
+            _ when TransientErrors.IsTransient(error) =>
                 ("unavailable", $"the cluster did not answer in time ({error.GetType().Name}); retry"),
             _ => ("internal", "the server failed; the request id names this failure in the silo's log"),
         };
