@@ -22,8 +22,8 @@ public sealed class OutboxSettings
     public int SweepSeconds { get; set; } = 30;
 
     [Setting("INBOX_RETENTION_HOURS", "how long receivers remember handled message ids; must outlast every redelivery")]
-    [Range(1, 87_600)]
-    public int InboxRetentionHours { get; set; } = 168;
+    [Range(0.0001, 87_600)]
+    public double InboxRetentionHours { get; set; } = 168;
 
     [Setting("WEBHOOK_TIMEOUT_SECONDS", "timeout of one webhook request")]
     [Range(1, 300)]

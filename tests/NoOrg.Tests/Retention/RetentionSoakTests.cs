@@ -19,7 +19,8 @@ namespace NoOrg.Tests.Retention;
 /// <summary>
 /// A scaled-down soak: a steady stream of tasks (run by a worker), sagas (half of them compensating), health issues
 /// (agents that fall silent until their monitor judges them unhealthy, then beat again, which resolves the issue) and
-/// dead letters (each task's creation event, sent to a webhook on a port nobody listens on) for many retention periods, with clean-up on its reminder. Every table's row count
+/// dead letters (each task's creation event, sent to a webhook on a port nobody listens on) and handled message ids
+/// (inbox) for many retention periods, with clean-up on its reminder. Every table's row count
 /// levels off, statistics and estimates agree with what is stored, and a silo killed while sagas are being removed
 /// leaves none in part. <c>scripts/soak</c> runs it longer (NOORG_SOAK_SECONDS) at a chosen rate (NOORG_SOAK_RATE).
 /// </summary>
@@ -52,6 +53,9 @@ public abstract class RetentionSoakTests(StorageProvider provider, ITestOutputHe
             // Dead letters are real: a webhook nobody listens on, each task's creation given up after two quick attempts.
             ["NOORG_OUTBOX_MAX_ATTEMPTS"] = "2",
             ["NOORG_OUTBOX_RETRY_BASE_MS"] = "100",
+            ["NOORG_OUTBOX_RETRY_MAX_SECONDS"] = "1",
+            // Handled message ids are forgotten after 3.6 s, the shortest the redelivery window above (2 x 1 s) allows.
+            ["NOORG_OUTBOX_INBOX_RETENTION_HOURS"] = "0.001",
             ["NOORG_OUTBOX_WEBHOOK_REFRESH_SECONDS"] = "1",
             ["NOORG_RESILIENCE_RETRY_ATTEMPTS"] = "0",
             // A purged task takes its outbox rows with it, dead letters included: tasks are kept a little longer (about
@@ -77,6 +81,10 @@ public abstract class RetentionSoakTests(StorageProvider provider, ITestOutputHe
                 {
                     await rc.Client.CreateTaskAsync(new TaskSpec("soak", "soak", RequiredCapabilities: [capability]), "soak");
                     await rc.Client.StartSagaAsync(Chain, new TestSagaInput(effects[produced % effects.Length], FailAt: i % 2 == 0 ? null : "s3").ToJson());
+                    var receiver = rc.Client.GetGrain<ISoakReceiverGrain>(effects[produced % effects.Length]);
+                    var message = Guid.NewGuid().ToString("N");
+                    Assert.True(await receiver.HandleAsync(message));
+                    Assert.False(await receiver.HandleAsync(message)); // a redelivery is recognised
                     produced++;
                 }
 
@@ -240,6 +248,9 @@ public abstract class RetentionSoakTests(StorageProvider provider, ITestOutputHe
         Assert.InRange(stats["health-issues"].RemovedTotal ?? 0, issuesResolved / 2, (issuesResolved * 2) + 8); // other checks (uptime) come and go too
         // One dead letter per task created (its task.created event); all but those of the last seconds are removed.
         Assert.InRange(stats["dead-letters"].RemovedTotal ?? 0, produced / 2, produced);
+        // One handled message id per task created; all but those of the last few seconds are forgotten.
+        output.WriteLine($"inbox ids handled {produced}, removed {stats["inbox"].RemovedTotal}, left {stats["inbox"].Rows}");
+        Assert.InRange(stats["inbox"].RemovedTotal ?? 0, produced / 2, produced);
         var dead = rc.Dialect == StorageDialect.Postgres ? "dead" : "dead = 1";
         Assert.Equal(0, await rc.CountAsync("noorg_outbox", $"{dead} AND target_kind <> 'Webhook'")); // only the soak's webhook fails
         Assert.InRange(stats["health-issues"].Rows, 0, 4 * 6); // open ones (one per agent and check), and those resolved within the last second or so

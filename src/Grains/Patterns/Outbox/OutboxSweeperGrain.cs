@@ -10,22 +10,19 @@ namespace NoOrg.Grains.Patterns.Outbox;
 /// Crash recovery for every outbox without a write or a reminder per message: every
 /// <c>NOORG_OUTBOX_SWEEP_SECONDS</c> it reads which grains have outbox rows that are due and untouched for a sweep
 /// period (a relay that is alive delivers at once or keeps its rows fresh with each attempt), and wakes those grains,
-/// which read their rows and deliver. A reminder keeps it alive across silo losses, like the dispatcher. Each sweep also
-/// trims the inbox to its retention.
+/// which read their rows and deliver. A reminder keeps it alive across silo losses, like the dispatcher. (The inbox is trimmed
+/// by retention, <c>RetentionGrain</c>.)
 /// </summary>
 public sealed partial class OutboxSweeperGrain(
     SqlOutboxStore store,
     OutboxRegistry registry,
-    IInbox inbox,
     NoOrgSettings settings,
-    TimeProvider clock,
     IOptions<ClusterOptions> cluster,
     IOptions<ReminderOptions> reminderOptions,
     ILogger<OutboxSweeperGrain> logger) : Grain, IOutboxSweeperGrain, IRemindable
 {
     internal const int BatchSize = 500;
     private const int Parallelism = 16;
-    private const int InboxPurgeBatch = 5000;
 
     private string ServiceId => cluster.Value.ServiceId;
 
@@ -84,11 +81,9 @@ public sealed partial class OutboxSweeperGrain(
                 woken += results.Count(r => r);
             }
 
-            var cutoff = clock.GetUtcNow() - TimeSpan.FromHours(settings.Outbox.InboxRetentionHours);
-            var forgotten = await inbox.PurgeAsync(cutoff, InboxPurgeBatch);
-            if (woken > 0 || forgotten > 0)
+            if (woken > 0)
             {
-                LogSwept(logger, woken, forgotten);
+                LogSwept(logger, woken);
             }
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -119,8 +114,8 @@ public sealed partial class OutboxSweeperGrain(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Outbox sweep: woke {Grains} grain(s) with pending messages; forgot {Forgotten} inbox id(s) past retention")]
-    private static partial void LogSwept(ILogger logger, int grains, int forgotten);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Outbox sweep: woke {Grains} grain(s) with pending messages")]
+    private static partial void LogSwept(ILogger logger, int grains);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox sweep failed; the next one retries")]
     private static partial void LogSweepFailed(ILogger logger, Exception exception);
