@@ -69,9 +69,11 @@ public sealed partial class TaskRetentionGrain(
             }
 
             removed += purged;
-            if (purged == 0 && ids.Count < BatchSize)
+            if (purged == 0)
             {
-                break; // nothing left that can go (rows of tasks already gone are dropped by their purge)
+                // Nothing in this batch can go yet (events still to deliver): the next read would return the same
+                // batch. The next run tries again, once their outbox rows are delivered or dead-lettered.
+                break;
             }
         }
 
