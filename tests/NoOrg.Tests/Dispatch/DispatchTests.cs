@@ -107,7 +107,9 @@ public abstract class DispatchTests(ClusterFixture fixture)
         await RegisterAsync(first, capability, max: 4);
         await RegisterAsync(second, capability, max: 4);
 
+        // The next task, once the first is placed: the agent that holds it is the more loaded one.
         var a = await CreateAsync(capability);
+        await Eventually.ReturnsAsync(() => GetAsync(a.Id), t => t!.AssignedTo is not null, TimeSpan.FromSeconds(30), "the first task assigned");
         var b = await CreateAsync(capability);
 
         var holders = await Eventually.ReturnsAsync(
