@@ -57,7 +57,7 @@ public abstract class RetentionTests(StorageProvider provider)
     {
         await using var rc = await RetentionCluster.StartAsync(provider, new Dictionary<string, string>
         {
-            ["NOORG_SAGAS_SCOPE_TIMEOUT_SECONDS"] = "2",
+            ["NOORG_SAGAS_SCOPE_TIMEOUT_SECONDS"] = "10", // long enough that the scopes in use do not time out under CI load
             ["NOORG_SAGAS_RESUME_PERIOD_SECONDS"] = "1",
             ["NOORG_RETENTION_SAGA_HOURS"] = "1",
         });
@@ -89,14 +89,14 @@ public abstract class RetentionTests(StorageProvider provider)
     {
         await using var rc = await RetentionCluster.StartAsync(provider, new Dictionary<string, string>
         {
-            ["NOORG_SAGAS_SCOPE_TIMEOUT_SECONDS"] = "2",
+            ["NOORG_SAGAS_SCOPE_TIMEOUT_SECONDS"] = "10", // long enough that the scopes in use do not time out under CI load
             ["NOORG_SAGAS_RESUME_PERIOD_SECONDS"] = "3600", // the scope's reminder first fires in an hour
             ["NOORG_RETENTION_SAGA_HOURS"] = "1",
         });
         var effects = "effects-" + Guid.NewGuid().ToString("N");
         var scope = await rc.Client.BeginCompensationScopeAsync("booking");
         await scope.RecordAsync("flight", Undo, new TestSagaInput(effects, Label: "flight").ToJson());
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        await Task.Delay(TimeSpan.FromSeconds(11));
         var fresh = await rc.Client.BeginCompensationScopeAsync("booking");
 
         var run = await rc.Retention.RunAsync();
