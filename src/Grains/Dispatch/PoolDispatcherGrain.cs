@@ -41,21 +41,7 @@ public sealed partial class PoolDispatcherGrain(
     /// <summary>Tasks a placement failed on for a reason of their own: left alone until the next sweep.</summary>
     private readonly HashSet<string> parked = new(StringComparer.Ordinal);
 
-    /// <summary>Room notices heard per agent: a refusal that raced a newer notice must not drop the agent from the view.</summary>
-    private readonly Dictionary<string, long> notices = new(StringComparer.Ordinal);
-
-    /// <summary>
-    /// Per agent, how often its room changed here (a notice heard, a placement started or ended): a view refresh that
-    /// raced such a change keeps what the pool knows, since the index it read may predate it.
-    /// </summary>
-    private readonly Dictionary<string, long> touched = new(StringComparer.Ordinal);
-
-    /// <summary>When this pool last placed a task on each agent: a room notice about an older state cannot know of it.</summary>
-    private readonly Dictionary<string, DateTimeOffset> lastPlacedAt = new(StringComparer.Ordinal);
-
-    /// <summary>Placements running per agent; the index cannot know of them yet.</summary>
-    private readonly Dictionary<string, int> inFlight = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, AgentRoom> view = new(StringComparer.Ordinal);
+    private readonly AgentView view = new();
     private readonly HashSet<string> forms = new(StringComparer.Ordinal);
 
     private IReadOnlyList<string> capabilities = [];
@@ -102,22 +88,9 @@ public sealed partial class PoolDispatcherGrain(
 
     public Task CapacityAsync(AgentCapacity agent)
     {
-        notices[agent.AgentId] = notices.GetValueOrDefault(agent.AgentId) + 1;
-        Touch(agent.AgentId);
-
-        // A notice about a state older than this pool's last placement on the agent (it travelled by another path, or
-        // was read before the reservation) may count fewer tasks than the agent holds: it can raise the count, never
-        // lower it, and its "no room" is older than the reservation the agent accepted since.
-        var older = agent.StateAt is { } at && lastPlacedAt.TryGetValue(agent.AgentId, out var placedAt) && at < placedAt;
-        if (agent.HasRoom)
+        if (view.Heard(agent))
         {
-            var active = older && view.TryGetValue(agent.AgentId, out var known) ? Math.Max(known.Active, agent.ActiveTasks) : agent.ActiveTasks;
-            view[agent.AgentId] = new AgentRoom(agent.AgentId, active, agent.MaxConcurrentTasks, agent.Degraded);
             Unstall();
-        }
-        else if (!older)
-        {
-            view.Remove(agent.AgentId);
         }
 
         Pump();
@@ -199,7 +172,7 @@ public sealed partial class PoolDispatcherGrain(
 
         while (placing.Count < MaxInFlight && queue.Count > 0)
         {
-            var agent = BestAgent();
+            var agent = view.Best();
             if (agent is null)
             {
                 if (viewStale)
@@ -217,9 +190,7 @@ public sealed partial class PoolDispatcherGrain(
             var task = queue.Min!;
             queue.Remove(task);
             queued.Remove(task.Id);
-            view[agent.Id] = agent with { Active = agent.Active + 1 };
-            Touch(agent.Id);
-            inFlight[agent.Id] = inFlight.GetValueOrDefault(agent.Id) + 1;
+            view.Placing(agent.Id);
             placing[task.Id] = PlaceAsync(task, agent.Id);
         }
 
@@ -229,28 +200,14 @@ public sealed partial class PoolDispatcherGrain(
         }
     }
 
-    private AgentRoom? BestAgent()
-    {
-        AgentRoom? best = null;
-        foreach (var room in view.Values)
-        {
-            if (room.Active < room.Max && (best is null || room.IsBetterThan(best)))
-            {
-                best = room;
-            }
-        }
-
-        return best;
-    }
-
     private async Task PlaceAsync(QueuedTask task, string agentId)
     {
         await Task.Yield(); // the pump goes on with the next task
-        var heard = notices.GetValueOrDefault(agentId);
+        var heard = view.NoticesOf(agentId);
         try
         {
             await GrainFactory.GetGrain<ITaskGrain>(task.Id).AssignAsync(agentId, "dispatcher");
-            lastPlacedAt[agentId] = clock.GetUtcNow();
+            view.Placed(agentId, clock.GetUtcNow());
             placed++;
             noted.Remove(task.Id);
         }
@@ -258,11 +215,7 @@ public sealed partial class PoolDispatcherGrain(
         {
             // The agent refused (full, not accepting, unhealthy): it leaves the view until it reports room again,
             // unless it already did while the refusal was on its way (a slot freed in between).
-            if (notices.GetValueOrDefault(agentId) == heard)
-            {
-                view.Remove(agentId);
-            }
-
+            view.Refused(agentId, heard);
             placing.Remove(task.Id); // else Add takes it for a placement still running and drops it until the sweep
             Add(task);
         }
@@ -276,24 +229,18 @@ public sealed partial class PoolDispatcherGrain(
             // Whose fault it was is unknown, so the agent leaves the view too, until it reports room or a refresh.
             LogTaskFailure(e, task.Id);
             parked.Add(task.Id);
-            view.Remove(agentId);
+            view.Drop(agentId);
 
             await NoteQuietlyAsync(task.Id, $"cannot be dispatched: {e.Message}");
         }
         finally
         {
             placing.Remove(task.Id);
-            Touch(agentId);
-            if (--inFlight[agentId] == 0)
-            {
-                inFlight.Remove(agentId);
-            }
+            view.PlacementEnded(agentId);
 
             Pump();
         }
     }
-
-    private void Touch(string agentId) => touched[agentId] = touched.GetValueOrDefault(agentId) + 1;
 
     private void LoadSoon() => loading ??= LoadAsync();
 
@@ -328,25 +275,12 @@ public sealed partial class PoolDispatcherGrain(
     {
         await Task.Yield();
         var refreshed = false;
-        var before = new Dictionary<string, long>(touched, StringComparer.Ordinal);
+        var mark = view.BeginRefresh();
         try
         {
             var candidates = await agents.CandidatesAsync(capabilities, ViewSize);
 
-            // What changed here while the query ran, or is being placed, is newer than what the query read.
-            bool Newer(string id) => inFlight.ContainsKey(id) || touched.GetValueOrDefault(id) != before.GetValueOrDefault(id);
-            var kept = view.Values.Where(room => Newer(room.Id)).ToList();
-            view.Clear();
-            foreach (var c in candidates.Where(c => !Newer(c.Id)))
-            {
-                view[c.Id] = new AgentRoom(c.Id, c.ActiveTasks, c.MaxConcurrentTasks, c.Health == "Degraded");
-            }
-
-            foreach (var room in kept)
-            {
-                view[room.Id] = room;
-            }
-
+            view.Refreshed(mark, candidates.Select(c => new AgentRoom(c.Id, c.ActiveTasks, c.MaxConcurrentTasks, c.Health == "Degraded")));
             refreshed = true;
         }
         catch (Exception e)
@@ -400,7 +334,7 @@ public sealed partial class PoolDispatcherGrain(
             var reason = capable == 0 ? $"no registered agent has {needs}"
                 : accepting == 0 ? $"all {capable} agent(s) with {needs} are draining, offline, in error or unhealthy"
                 : $"all {accepting} agent(s) with {needs} that accept work are at capacity";
-            if (BestAgent() is null && queue.Count > 0)
+            if (view.Best() is null && queue.Count > 0)
             {
                 stallReason = reason;
                 LogStalled(logger, Pool, queue.Count, reason);
@@ -482,16 +416,6 @@ public sealed partial class PoolDispatcherGrain(
 
     private void Announce(bool interested) =>
         GrainFactory.GetGrain<IDispatcherGrain>(IDispatcherGrain.Key).InterestAsync(Pool, interested).Ignore(); // one-way
-
-    /// <summary>An agent as the pool sees it: its room counts the placements this pool has started on it.</summary>
-    private sealed record AgentRoom(string Id, int Active, int Max, bool Degraded)
-    {
-        public bool IsBetterThan(AgentRoom other) =>
-            Degraded != other.Degraded ? !Degraded
-            : (double)Active / Max != (double)other.Active / other.Max ? (double)Active / Max < (double)other.Active / other.Max
-            : Active != other.Active ? Active < other.Active
-            : string.CompareOrdinal(Id, other.Id) < 0;
-    }
 
     /// <summary>Critical first, then by priority, first come within a priority.</summary>
     private sealed class DispatchOrder : IComparer<QueuedTask>
