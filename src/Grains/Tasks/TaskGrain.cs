@@ -380,8 +380,13 @@ public sealed partial class TaskGrain(
     public async Task<TaskSnapshot> CancelAsync(string reason, string actor)
     {
         var current = Require();
-        TaskTransition.Cancel.Ensure(current);
         ThrowIfAny(Problems(("reason", reason), ("actor", actor)));
+        if (current.State == TaskState.Cancelled)
+        {
+            return current; // a cancel repeated (a client retrying after a lost answer) has nothing left to do
+        }
+
+        TaskTransition.Cancel.Ensure(current);
         var now = Now();
         var next = Bump(current, now) with { State = TaskState.Cancelled, FinishedAt = now, NextAttemptAt = null };
         return await ChangeAsync(current, next,

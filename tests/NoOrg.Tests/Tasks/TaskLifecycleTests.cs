@@ -393,7 +393,7 @@ public abstract class TaskLifecycleTests(ClusterFixture fixture) : IAsyncLifetim
     }
 
     [SkippableFact]
-    public async Task Cancel_from_any_open_state_records_the_reason_and_then_nothing_more_is_accepted()
+    public async Task Cancel_from_any_open_state_records_the_reason_a_repeat_changes_nothing_and_nothing_else_is_accepted()
     {
         SkipWithoutCluster();
         var pending = await Tasks.CreateAsync(TestTasks.Spec(TestTasks.NewCapability()));
@@ -407,9 +407,18 @@ public abstract class TaskLifecycleTests(ClusterFixture fixture) : IAsyncLifetim
         var last = (await Tasks.HistoryAsync(running.Id))[^1];
         Assert.Equal((TaskAction.Cancelled, TaskState.Running, TaskState.Cancelled, "customer withdrew", agentId),
             (last.Action, last.From, last.To, last.Reason, last.FromAgent));
-        var again = await Assert.ThrowsAsync<InvalidTransitionException>(() => Tasks.Grain(running.Id).CancelAsync("again", "operator"));
-        Assert.Contains("Cancelled", again.Message, StringComparison.Ordinal);
-        Assert.Contains(running.Id, again.Message, StringComparison.Ordinal);
+
+        // A repeated cancel (a client retrying after a lost answer) returns the task as it is and records nothing.
+        var again = await Tasks.Grain(running.Id).CancelAsync("again", "operator");
+        Assert.Equal((TaskState.Cancelled, cancelledRunning.Version, cancelledRunning.FinishedAt), (again.State, again.Version, again.FinishedAt));
+        var history = await Tasks.HistoryAsync(running.Id);
+        Assert.Equal((TaskAction.Cancelled, "customer withdrew"), (history[^1].Action, history[^1].Reason));
+        Assert.Single(history, e => e.Action == TaskAction.Cancelled);
+
+        // Anything else is refused on a finished task, with what it was and what was asked.
+        var refused = await Assert.ThrowsAsync<InvalidTransitionException>(() => Tasks.Grain(running.Id).UnassignAsync("again", "operator"));
+        Assert.Contains("Cancelled", refused.Message, StringComparison.Ordinal);
+        Assert.Contains(running.Id, refused.Message, StringComparison.Ordinal);
     }
 
     [SkippableFact]
@@ -443,7 +452,7 @@ public abstract class TaskLifecycleTests(ClusterFixture fixture) : IAsyncLifetim
             [TaskState.Running] = ["complete", "fail", "unassign", "reassign", "cancel", "update"],
             [TaskState.Completed] = [],
             [TaskState.Failed] = [],
-            [TaskState.Cancelled] = [],
+            [TaskState.Cancelled] = ["cancel"], // a repeat: it returns the task unchanged (tested above)
         };
         var data = new TheoryData<TaskState, string>();
         foreach (var (state, allowed) in legal)
