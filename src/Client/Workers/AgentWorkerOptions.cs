@@ -14,6 +14,12 @@ public sealed class AgentWorkerOptions
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
+    /// After the client loses a gateway (a silo went away, maybe with this agent's grain), the worker reconnects every
+    /// second for this long, so a reactivated agent grain learns of it within a second of coming back. Zero turns it off.
+    /// </summary>
+    public TimeSpan ReconnectBurst { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
     /// A slot that has failed to start or report its task for this long, or a connection that has failed for this
     /// long, makes the worker unhealthy (<see cref="AgentWorkerHealthCheck"/>). The worker keeps retrying either way.
     /// </summary>

@@ -25,8 +25,13 @@ public sealed partial class AgentWorkerService(
     IClusterClient client,
     IAgentTaskHandler handler,
     IOptions<AgentWorkerOptions> options,
-    ILogger<AgentWorkerService> logger) : BackgroundService, IAgentWorker
+    ILogger<AgentWorkerService> logger,
+    ClusterChangeSignal? clusterChanges = null) : BackgroundService, IAgentWorker
 {
+    /// <summary>How often, and how long at most, the worker tries to connect during a reconnect burst.</summary>
+    private static readonly TimeSpan BurstPeriod = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan BurstCallTimeout = TimeSpan.FromSeconds(2);
+
     private static readonly ResiliencePropertyKey<Action<Exception>> FailureKey = new("noorg.worker.failure");
 
     private readonly AgentWorkerOptions settings = options.Value;
@@ -35,6 +40,8 @@ public sealed partial class AgentWorkerService(
     private readonly ResiliencePipeline retryForever = RetryForever(options.Value.MaxRetryDelay);
     private WorkerSlotStatus[] slots = [];
     private WorkerConnectionStatus connection = new(false, null, null, null);
+    private readonly SemaphoreSlim reconnectNow = new(0, 1);
+    private long burstUntil; // Stopwatch ticks: while before it, the worker reconnects every BurstPeriod
 
     // The attempt each task last ran here: a snapshot re-sent by a reconnect after that run ended is stale.
     private readonly ConcurrentDictionary<string, int> ranAttempt = new();
@@ -142,14 +149,61 @@ public sealed partial class AgentWorkerService(
         return changed;
     }
 
+    /// <summary>A gateway was lost: reconnect now, and every second for <see cref="AgentWorkerOptions.ReconnectBurst"/>.</summary>
+    private void OnGatewayLost()
+    {
+        if (settings.ReconnectBurst <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        Volatile.Write(ref burstUntil, Stopwatch.GetTimestamp() + (long)(settings.ReconnectBurst.TotalSeconds * Stopwatch.Frequency));
+        if (reconnectNow.CurrentCount == 0)
+        {
+            try
+            {
+                reconnectNow.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+                // already signalled
+            }
+        }
+    }
+
+    private bool InBurst => Stopwatch.GetTimestamp() < Volatile.Read(ref burstUntil);
+
     /// <summary>Reconnects every interval: a heartbeat, a fresh observer registration, and a resync of held tasks.</summary>
     private async Task StayConnectedAsync(IAgentWorker self, bool changedRegistration, CancellationToken stoppingToken)
+    {
+        if (clusterChanges is not null)
+        {
+            clusterChanges.GatewayLost += OnGatewayLost;
+        }
+
+        try
+        {
+            await ReconnectLoopAsync(self, changedRegistration, stoppingToken);
+        }
+        finally
+        {
+            if (clusterChanges is not null)
+            {
+                clusterChanges.GatewayLost -= OnGatewayLost;
+            }
+        }
+    }
+
+    private async Task ReconnectLoopAsync(IAgentWorker self, bool changedRegistration, CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                var held = await Agent.ConnectAsync(self, [.. running.Keys]); // only the tasks it holds that are not running here come back
+                // During a burst the agent grain may still be on the silo that went away: a call there waits for the
+                // response timeout, so the burst does not wait for it and tries again a second later.
+                var connecting = Agent.ConnectAsync(self, [.. running.Keys]); // only the tasks it holds that are not running here come back
+                var held = InBurst ? await connecting.WaitAsync(BurstCallTimeout, stoppingToken) : await connecting;
                 if (changedRegistration)
                 {
                     var r = settings.Registration;
@@ -182,7 +236,7 @@ public sealed partial class AgentWorkerService(
 
             try
             {
-                await Task.Delay(settings.HeartbeatInterval, stoppingToken);
+                await reconnectNow.WaitAsync(InBurst ? BurstPeriod : settings.HeartbeatInterval, stoppingToken);
             }
             catch (OperationCanceledException)
             {

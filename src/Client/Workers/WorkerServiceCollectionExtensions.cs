@@ -16,6 +16,8 @@ public static class WorkerServiceCollectionExtensions
     {
         services.Configure(configure);
         services.AddSingleton<IAgentTaskHandler, THandler>();
+        services.AddSingleton<ClusterChangeSignal>();
+        services.AddSingleton<IClusterConnectionStatusObserver>(sp => sp.GetRequiredService<ClusterChangeSignal>());
         services.AddSingleton<AgentWorkerService>();
         services.AddHostedService(sp => sp.GetRequiredService<AgentWorkerService>());
         services.AddHealthChecks().AddCheck<AgentWorkerHealthCheck>(HealthCheckName);

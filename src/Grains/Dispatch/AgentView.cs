@@ -73,6 +73,34 @@ internal sealed class AgentView
         agent.InFlight++;
     }
 
+    /// <summary>
+    /// A placement that does not answer gives its slot back: the view no longer counts it, nor treats it as in flight.
+    /// <see cref="PlacementEnded"/> is then not called for it.
+    /// </summary>
+    public void GiveBack(string agentId)
+    {
+        var agent = Of(agentId);
+        if (agent.Room is { Active: > 0 } room)
+        {
+            agent.Room = room with { Active = room.Active - 1 };
+        }
+
+        agent.Touched++;
+        agent.InFlight = Math.Max(0, agent.InFlight - 1);
+    }
+
+    /// <summary>A placement given back went through after all: the agent holds one task more than the view counted.</summary>
+    public void Accepted(string agentId)
+    {
+        var agent = Of(agentId);
+        if (agent.Room is { } room)
+        {
+            agent.Room = room with { Active = room.Active + 1 };
+        }
+
+        agent.Touched++;
+    }
+
     /// <summary>The agent accepted the placement at <paramref name="at"/>.</summary>
     public void Placed(string agentId, DateTimeOffset at) => Of(agentId).LastPlacedAt = at;
 

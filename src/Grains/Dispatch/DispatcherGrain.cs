@@ -37,7 +37,8 @@ public sealed partial class DispatcherGrain(
             ? reminderOptions.Value.MinimumReminderPeriod
             : TimeSpan.FromMinutes(1);
         await this.RegisterOrUpdateReminder("sweep", period, period);
-        this.RegisterGrainTimer(_ => SweepQuietlyAsync(), new GrainTimerCreationOptions(SweepPeriod, SweepPeriod) { KeepAlive = true, Interleave = true });
+        // The first sweep comes at once: an activation after a silo loss has forgotten which pools wait.
+        this.RegisterGrainTimer(_ => SweepQuietlyAsync(), new GrainTimerCreationOptions(TimeSpan.Zero, SweepPeriod) { KeepAlive = true, Interleave = true });
     }
 
     public Task KickAsync() => SweepQuietlyAsync();

@@ -29,9 +29,21 @@ public sealed partial class PoolDispatcherGrain(
 
     /// <summary>Tasks kept in memory; the rest wait in the index until the queue has room.</summary>
     private const int QueueLimit = 5_000;
-    private const int MaxInFlight = 32;
+    /// <summary>
+    /// Placements running at once. Each agent can hold at most its free room of them, so this bound is rarely reached;
+    /// it is high because placements on the agents of a silo that just died hang until the silo is declared dead, and
+    /// they must not use up the placements the live agents need meanwhile (with 32, a killed silo's agents took all of
+    /// them and dispatch stopped cluster-wide for the 6-10 s the death took).
+    /// </summary>
+    private const int MaxInFlight = 256;
     private const int ViewSize = 50;
     private const int ConcurrentNotes = 4;
+
+    /// <summary>How long a placement holds its agent's slot in the view while the task's grain does not answer.</summary>
+    private static readonly TimeSpan PlacementPatience = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a task whose placement failed for a transient reason waits before it is offered again.</summary>
+    private static readonly TimeSpan TransientRetryPause = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan IdleAfter = TimeSpan.FromSeconds(30);
 
     private readonly SortedSet<QueuedTask> queue = new(DispatchOrder.Instance);
@@ -204,9 +216,25 @@ public sealed partial class PoolDispatcherGrain(
     {
         await Task.Yield(); // the pump goes on with the next task
         var heard = view.NoticesOf(agentId);
+        var holdsSlot = true;
         try
         {
-            await GrainFactory.GetGrain<ITaskGrain>(task.Id).AssignAsync(agentId, "dispatcher");
+            var assigning = GrainFactory.GetGrain<ITaskGrain>(task.Id).AssignAsync(agentId, "dispatcher");
+            try
+            {
+                await assigning.WaitAsync(PlacementPatience, clock);
+            }
+            catch (TimeoutException) when (!assigning.IsCompleted)
+            {
+                // The task's grain does not answer: its silo may have just died, and the call waits until the silo is
+                // declared dead. The agent's slot is not held for it meanwhile, so live agents keep getting work.
+                holdsSlot = false;
+                view.GiveBack(agentId);
+                Pump();
+                await assigning;
+                view.Accepted(agentId); // it went through after all: the agent holds the task
+            }
+
             view.Placed(agentId, clock.GetUtcNow());
             placed++;
             noted.Remove(task.Id);
@@ -223,6 +251,13 @@ public sealed partial class PoolDispatcherGrain(
         {
             noted.Remove(task.Id); // the task moved on (cancelled, assigned by hand, removed) since it was queued
         }
+        catch (Exception e) when (TransientErrors.IsTransient(e))
+        {
+            // The cluster could not take the call (a silo that died, a timeout, storage briefly down): nobody's fault,
+            // so the agent stays in the view and the task tries again in a moment, not at the next sweep.
+            LogTaskFailure(e, task.Id);
+            RetryLater(task);
+        }
         catch (Exception e)
         {
             // One task that cannot be placed must not stop the others: it waits for the next sweep.
@@ -236,9 +271,28 @@ public sealed partial class PoolDispatcherGrain(
         finally
         {
             placing.Remove(task.Id);
-            view.PlacementEnded(agentId);
+            if (holdsSlot)
+            {
+                view.PlacementEnded(agentId);
+            }
 
             Pump();
+        }
+    }
+
+    private void RetryLater(QueuedTask task)
+    {
+        parked.Add(task.Id); // a sweep meanwhile leaves it to this retry
+        _ = RetryAfterPauseAsync();
+
+        async Task RetryAfterPauseAsync()
+        {
+            await Task.Delay(TransientRetryPause, clock);
+            if (parked.Remove(task.Id))
+            {
+                Add(task);
+                Pump();
+            }
         }
     }
 

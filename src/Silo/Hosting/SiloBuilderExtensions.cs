@@ -65,6 +65,7 @@ public static class SiloBuilderExtensions
 
         var timeouts = settings.Timeouts;
         silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(timeouts.ResponseSeconds));
+        silo.Configure<GrainDirectoryOptions>(o => o.RangeLeaseDuration = TimeSpan.FromSeconds(timeouts.DirectoryLeaseSeconds));
         silo.Configure<ClusterMembershipOptions>(o =>
         {
             o.ProbeTimeout = TimeSpan.FromSeconds(timeouts.ProbeSeconds);

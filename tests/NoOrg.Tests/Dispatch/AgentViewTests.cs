@@ -112,6 +112,24 @@ public sealed class AgentViewTests
     }
 
     [Fact]
+    public void A_placement_that_does_not_answer_gives_its_slot_back_and_counts_again_if_it_went_through()
+    {
+        // The agent has one slot; the task's grain sits on a silo that just died.
+        var view = new AgentView();
+        view.Heard(Notice("a", active: 0, max: 1));
+        view.Placing("a");
+        Assert.Null(view.Best());
+
+        view.GiveBack("a");
+        Assert.Equal("a", view.Best()!.Id);
+        view.Heard(Notice("a", active: 0, max: 1)); // no longer in flight: a notice is believed again
+        Assert.Equal(0, view.RoomOf("a")!.Active);
+
+        view.Accepted("a"); // the call answered after all
+        Assert.Null(view.Best());
+    }
+
+    [Fact]
     public void A_refresh_replaces_the_view_but_keeps_what_changed_here_while_it_ran()
     {
         var view = new AgentView();
