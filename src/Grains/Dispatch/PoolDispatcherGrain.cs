@@ -40,7 +40,7 @@ public sealed partial class PoolDispatcherGrain(
     private const int ConcurrentNotes = 4;
 
     /// <summary>How long a placement holds its agent's slot in the view while the task's grain does not answer.</summary>
-    private static readonly TimeSpan PlacementPatience = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan PlacementPatience = TimeSpan.FromSeconds(5);
 
     /// <summary>How long a task whose placement failed for a transient reason waits before it is offered again.</summary>
     private static readonly TimeSpan TransientRetryPause = TimeSpan.FromSeconds(1);
