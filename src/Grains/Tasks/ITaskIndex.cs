@@ -36,12 +36,18 @@ public interface ITaskIndex
     /// <summary>The distinct stored capability lists of ready tasks: the pools that have work.</summary>
     Task<IReadOnlyList<string>> ReadyPoolsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default);
 
-    /// <summary>Terminal tasks that finished before <paramref name="cutoff"/>, oldest first.</summary>
     /// <summary>State and holder of each of <paramref name="taskIds"/> that exists, in one query.</summary>
     Task<IReadOnlyList<TaskHolding>> HoldingsAsync(IReadOnlyList<string> taskIds, CancellationToken cancellationToken = default);
 
-    Task<IReadOnlyList<string>> FinishedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Terminal tasks that finished before <paramref name="cutoff"/>, oldest first (then by id), after
+    /// <paramref name="after"/> when given: a keyset page, so a caller can go past tasks it could not remove.
+    /// </summary>
+    Task<IReadOnlyList<FinishedTask>> FinishedBeforeAsync(DateTimeOffset cutoff, int limit, FinishedTask? after = null, CancellationToken cancellationToken = default);
 }
+
+/// <summary>A finished task as retention pages through them: its id and when it finished (the page key).</summary>
+public sealed record FinishedTask(string Id, DateTimeOffset FinishedAt);
 
 /// <summary>What dispatch needs to place a task without calling it.</summary>
 /// <param name="StoredCapabilities">The capability list exactly as the index stores it: the key of its dispatch pool.</param>

@@ -287,26 +287,34 @@ internal sealed class SqlTaskIndex(IndexDatabase database, NoOrg.Configuration.N
         return ready;
     }
 
-    public async Task<IReadOnlyList<string>> FinishedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<FinishedTask>> FinishedBeforeAsync(
+        DateTimeOffset cutoff, int limit, FinishedTask? after = null, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         await using var connection = await OpenAsync(cancellationToken);
-        await using var command = Command(connection, null, """
-            SELECT id FROM noorg_tasks
-            WHERE finished_at IS NOT NULL AND finished_at < @cutoff
+        var page = after is null ? "" : "AND (finished_at > @afterAt OR (finished_at = @afterAt AND id > @afterId))";
+        await using var command = Command(connection, null, $"""
+            SELECT id, finished_at FROM noorg_tasks
+            WHERE finished_at IS NOT NULL AND finished_at < @cutoff {page}
             ORDER BY finished_at, id
             LIMIT @limit
             """);
         Add(command, "@cutoff", Time(cutoff));
         Add(command, "@limit", Math.Min(limit, MaxPageSize));
-        var ids = new List<string>();
+        if (after is not null)
+        {
+            Add(command, "@afterAt", Time(after.FinishedAt));
+            Add(command, "@afterId", after.Id);
+        }
+
+        var tasks = new List<FinishedTask>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            ids.Add(reader.GetString(0));
+            tasks.Add(new FinishedTask(reader.GetString(0), ReadTime(reader, 1)));
         }
 
-        return ids;
+        return tasks;
     }
 
     internal static string StateName(TaskState state) => state switch

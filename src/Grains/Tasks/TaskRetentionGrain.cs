@@ -24,6 +24,9 @@ public sealed partial class TaskRetentionGrain(
     internal const string Reminder = "cleanup";
     internal const int MaxPerRun = 10_000;
     private const int BatchSize = 200;
+
+    /// <summary>Tasks a run may step over because they cannot go yet, before it stops.</summary>
+    internal const int MaxKeptPerRun = 2_000;
     private const int Parallelism = 16;
 
     public async Task EnsureScheduledAsync()
@@ -53,28 +56,29 @@ public sealed partial class TaskRetentionGrain(
 
         var cutoff = clock.GetUtcNow() - (olderThan ?? TimeSpan.FromDays(settings.Tasks.RetentionDays));
         var removed = 0;
-        while (removed < MaxPerRun)
+        var kept = 0;
+        FinishedTask? after = null;
+
+        // Oldest first, page by page. A task that cannot go yet (events still to deliver) is stepped over, so it holds
+        // back no newer one; the next run looks at it again. Tasks kept count towards a bound of their own, so a run
+        // over many of them still ends.
+        while (removed < MaxPerRun && kept < MaxKeptPerRun)
         {
-            var ids = await index.FinishedBeforeAsync(cutoff, Math.Min(BatchSize, MaxPerRun - removed));
-            if (ids.Count == 0)
+            var page = await index.FinishedBeforeAsync(cutoff, Math.Min(BatchSize, MaxPerRun - removed), after);
+            if (page.Count == 0)
             {
                 break;
             }
 
-            var purged = 0;
-            foreach (var chunk in ids.Chunk(Parallelism))
+            foreach (var chunk in page.Chunk(Parallelism))
             {
-                var results = await Task.WhenAll(chunk.Select(PurgeAsync));
-                purged += results.Count(r => r);
+                var results = await Task.WhenAll(chunk.Select(t => PurgeAsync(t.Id)));
+                var purged = results.Count(r => r);
+                removed += purged;
+                kept += results.Length - purged;
             }
 
-            removed += purged;
-            if (purged == 0)
-            {
-                // Nothing in this batch can go yet (events still to deliver): the next read would return the same
-                // batch. The next run tries again, once their outbox rows are delivered or dead-lettered.
-                break;
-            }
+            after = page[^1];
         }
 
         if (removed > 0)

@@ -238,9 +238,20 @@ public abstract class TaskIndexTests
         await rows.WriteAsync(Snapshot("mid", TaskState.Failed, finishedAt: T0.AddDays(1)));
         await rows.WriteAsync(Snapshot("open", TaskState.Running));
 
-        Assert.Equal(["old", "mid"], await index.FinishedBeforeAsync(T0.AddDays(1).AddTicks(10), 10));
-        Assert.Equal(["old"], await index.FinishedBeforeAsync(T0.AddDays(3), 1));
-        Assert.Empty(await index.FinishedBeforeAsync(T0, 10));
+        await rows.WriteAsync(Snapshot("mid-b", TaskState.Completed, finishedAt: T0.AddDays(1))); // same time: by id
+
+        async Task<string[]> Ids(DateTimeOffset cutoff, int limit, FinishedTask? after = null) =>
+            [.. (await index.FinishedBeforeAsync(cutoff, limit, after)).Select(t => t.Id)];
+
+        Assert.Equal(["old", "mid", "mid-b"], await Ids(T0.AddDays(1).AddTicks(10), 10));
+        Assert.Equal(["old"], await Ids(T0.AddDays(3), 1));
+        Assert.Empty(await Ids(T0, 10));
+
+        // Keyset pages: each starts after the last one's key, ties on the time broken by id.
+        var first = await index.FinishedBeforeAsync(T0.AddDays(3), 2);
+        Assert.Equal((T0.AddDays(1), "mid"), (first[^1].FinishedAt, first[^1].Id));
+        Assert.Equal(["mid-b", "new"], await Ids(T0.AddDays(3), 2, first[^1]));
+        Assert.Empty(await Ids(T0.AddDays(3), 2, new FinishedTask("new", T0.AddDays(2))));
     }
 }
 
