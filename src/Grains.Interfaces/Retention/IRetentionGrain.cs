@@ -30,6 +30,9 @@ public static class RetentionKinds
     public const string DeadLetters = "dead-letters";
     public const string Inbox = "inbox";
 
+    /// <summary>Task counter rows at zero (a task type no stored task has any more, in one slot): they would grow with every type ever seen.</summary>
+    public const string TaskCounters = "task-counters";
+
     /// <summary>Open compensation scopes past their time-out, aborted (not removed: they go with the sagas later).</summary>
     public const string AbandonedScopes = "abandoned-scopes";
 }

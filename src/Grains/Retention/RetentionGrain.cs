@@ -69,6 +69,8 @@ public sealed partial class RetentionGrain(
                 () => Rows(() => store.DeleteDeadLettersAsync(service, now - Hours(Retention.DeadLetterHours), Retention.BatchSize))),
             [RetentionKinds.Inbox] = await RunKindAsync(RetentionKinds.Inbox, now,
                 () => Rows(() => inbox.PurgeAsync(now - TimeSpan.FromHours(settings.Outbox.InboxRetentionHours), Retention.BatchSize))),
+            [RetentionKinds.TaskCounters] = await RunKindAsync(RetentionKinds.TaskCounters, now,
+                async () => { var n = await store.DeleteEmptyTaskCountersAsync(Retention.BatchSize); return (n, n > 0); }),
         };
 
         return new RetentionRun(now, removed);

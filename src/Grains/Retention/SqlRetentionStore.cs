@@ -129,6 +129,20 @@ public sealed class SqlRetentionStore(IndexDatabase database)
              WHERE service_id = @service AND {(IsPostgres ? "dead" : "dead = 1")} AND updated_at < @cutoff ORDER BY updated_at LIMIT @limit)
         """, ("@service", serviceId), ("@cutoff", IsPostgres ? cutoff.UtcDateTime : Text(cutoff, SqliteMillis)), ("@limit", limit));
 
+    /// <summary>
+    /// Task counter rows at zero, up to <paramref name="limit"/> from each counter table. The outer <c>tally = 0</c> is
+    /// checked again on the row as it is when deleted, so a row a concurrent task write just raised stays.
+    /// </summary>
+    public async Task<int> DeleteEmptyTaskCountersAsync(int limit) =>
+        await ExecuteAsync("""
+            DELETE FROM noorg_task_counts WHERE tally = 0 AND (dimension, value, slot) IN (
+                SELECT dimension, value, slot FROM noorg_task_counts WHERE tally = 0 LIMIT @limit)
+            """, ("@limit", limit))
+        + await ExecuteAsync("""
+            DELETE FROM noorg_task_group_counts WHERE tally = 0 AND (state, type, priority, slot) IN (
+                SELECT state, type, priority, slot FROM noorg_task_group_counts WHERE tally = 0 LIMIT @limit)
+            """, ("@limit", limit));
+
     /// <summary>Records a finished run of one kind (its time, what it removed, and the running total).</summary>
     public Task RecordRunAsync(string kind, DateTimeOffset at, long removed) => ExecuteAsync("""
         INSERT INTO noorg_retention_runs (kind, last_run_at, removed, removed_total) VALUES (@kind, @at, @removed, @removed)
