@@ -26,15 +26,25 @@ public sealed class FailoverTests(ITestOutputHelper output)
         var cluster = await NoOrgTestCluster.StartAsync(properties);
         try
         {
-            // Find a grain living on the secondary silo, so the client's gateway (the primary) survives the kill.
+            // Find a grain living on the secondary silo, so the client's gateway (the primary) survives the kill. Under
+            // load the secondary can take a while to be offered new activations after the cluster starts: keep looking.
             var secondary = cluster.SecondarySilos[0];
             IDurableCounterGrain? victim = null;
-            for (var i = 0; i < 200 && victim is null; i++)
+            var looking = Stopwatch.StartNew();
+            while (victim is null && looking.Elapsed < TimeSpan.FromSeconds(60))
             {
-                var candidate = cluster.Client.GetGrain<IDurableCounterGrain>(Guid.NewGuid().ToString());
-                if ((await candidate.WhereAsync()).Contains(secondary.SiloAddress.ToString(), StringComparison.Ordinal))
+                for (var i = 0; i < 50 && victim is null; i++)
                 {
-                    victim = candidate;
+                    var candidate = cluster.Client.GetGrain<IDurableCounterGrain>(Guid.NewGuid().ToString());
+                    if ((await candidate.WhereAsync()).Contains(secondary.SiloAddress.ToString(), StringComparison.Ordinal))
+                    {
+                        victim = candidate;
+                    }
+                }
+
+                if (victim is null)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(500));
                 }
             }
 
