@@ -31,9 +31,9 @@ public sealed partial class PoolDispatcherGrain(
     private const int QueueLimit = 5_000;
     /// <summary>
     /// Placements running at once. Each agent can hold at most its free room of them, so this bound is rarely reached;
-    /// it is high because placements on the agents of a silo that just died hang until the silo is declared dead, and
-    /// they must not use up the placements the live agents need meanwhile (with 32, a killed silo's agents took all of
-    /// them and dispatch stopped cluster-wide for the 6-10 s the death took).
+    /// it is high because placements on the grains of a silo that just died hang until that silo is declared dead and
+    /// its directory lease ends, and they must not use up the placements the live agents need meanwhile (with 32, the
+    /// agents' slots and the bound filled with them; docs/errors.md has the rehearsals).
     /// </summary>
     private const int MaxInFlight = 256;
     private const int ViewSize = 50;
