@@ -95,15 +95,29 @@ public sealed partial class AgentGrain(
         return snapshot;
     }
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        if (state.State.Registration is null)
+        {
+            return;
+        }
+
+        // The held tasks are the ones whose own writes say so, less those already in the hand-back outbox.
+        var handedBack = state.State.HandBacks.Select(h => h.TaskId).ToHashSet(StringComparer.Ordinal);
+        var held = await tasks.HeldByAsync(Id, cancellationToken);
+        state.State = state.State with
+        {
+            ActiveTaskIds = [.. held.Where(t => !handedBack.Contains(t))],
+            // Written before Busy was read from the load: a stored Busy means available.
+            Status = state.State.Status == AgentStatus.Busy ? AgentStatus.Available : state.State.Status,
+            StatusReason = state.State.Status == AgentStatus.Busy ? null : state.State.StatusReason,
+        };
+
         // Heals a watch that a crash cut off between a registration and its reminder (one upsert per activation).
-        if (state.State is { Registration: not null, Quiet: false })
+        if (!state.State.Quiet)
         {
             ArmWatch(kickDispatcher: false);
         }
-
-        return Task.CompletedTask;
     }
 
     /// <summary>
@@ -149,10 +163,7 @@ public sealed partial class AgentGrain(
             }
 
             var now = clock.GetUtcNow();
-            var next = Settled(current with { Registration = after });
-            var changes = new List<Change> { new(AgentEventKind.Updated, "changed " + string.Join(", ", differences)) };
-            NoteStatusChange(changes, current, next);
-            await CommitAsync(next, now, changes);
+            await CommitAsync(current with { Registration = after }, now, [new Change(AgentEventKind.Updated, "changed " + string.Join(", ", differences))]);
             var gained = after.MaxConcurrentTasks > before.MaxConcurrentTasks || after.Capabilities.Except(before.Capabilities, StringComparer.Ordinal).Any();
             return (Snapshot(), gained);
         });
@@ -267,8 +278,7 @@ public sealed partial class AgentGrain(
             if (status == AgentStatus.Available)
             {
                 // Back from offline by an operator's word: the heartbeat timeout counts again from now.
-                next = Settled(current with { Status = AgentStatus.Available, LastSeenAt = current.Status == AgentStatus.Offline ? now : current.LastSeenAt });
-                next = next.Status == AgentStatus.Available ? next with { StatusReason = why } : next;
+                next = current with { Status = AgentStatus.Available, StatusReason = why, LastSeenAt = current.Status == AgentStatus.Offline ? now : current.LastSeenAt };
             }
             else if (status == AgentStatus.Offline)
             {
@@ -352,7 +362,7 @@ public sealed partial class AgentGrain(
             .Select(r => r.Snapshot!)
             .ToList();
         gone = [.. gone, .. read.Where(r => r.Known && (r.Snapshot is null || r.Snapshot.IsTerminal || (r.Snapshot.AssignedTo is { } to && to != Id))).Select(r => r.TaskId)];
-        if (gone.Count > 0 && await ReleaseHeldAsync([.. gone.Distinct(StringComparer.Ordinal)], "the task is no longer assigned to this agent"))
+        if (gone.Count > 0 && await ReleaseHeldAsync([.. gone.Distinct(StringComparer.Ordinal)]))
         {
             await KickDispatcherAsync();
         }
@@ -383,17 +393,17 @@ public sealed partial class AgentGrain(
     {
         var id = TaskId(taskId);
         var required = AgentRules.Capabilities(requiredCapabilities, "RequiredCapabilities", requireOne: false);
-        return gate.RunAsync(async () =>
+        return gate.RunAsync(() =>
         {
             var current = state.State;
             if (current.Registration is not { } registration)
             {
-                return false;
+                return Task.FromResult(false);
             }
 
             if (current.ActiveTaskIds.Contains(id, StringComparer.Ordinal))
             {
-                return true;
+                return Task.FromResult(true);
             }
 
             if (current.Status is not (AgentStatus.Available or AgentStatus.Busy)
@@ -401,20 +411,18 @@ public sealed partial class AgentGrain(
                 || current.ActiveTaskIds.Count >= registration.MaxConcurrentTasks
                 || !required.All(c => registration.Capabilities.Contains(c, StringComparer.Ordinal)))
             {
-                return false;
+                return Task.FromResult(false);
             }
 
-            var next = Settled(current with { ActiveTaskIds = [.. current.ActiveTaskIds, id] });
-            var changes = new List<Change> { new(AgentEventKind.TaskAssigned, null, id) };
-            NoteStatusChange(changes, current, next);
-            await CommitAsync(next, clock.GetUtcNow(), changes);
-            return true;
+            // Memory only: the task's write that follows is the durable record of the hold (and counts the load).
+            state.State = current with { ActiveTaskIds = [.. current.ActiveTaskIds, id] };
+            return Task.FromResult(true);
         });
     }
 
     public async Task ReleaseAsync(string taskId)
     {
-        if (await ReleaseHeldAsync([TaskId(taskId)], detail: null))
+        if (await ReleaseHeldAsync([TaskId(taskId)]))
         {
             await KickDispatcherAsync();
         }
@@ -572,21 +580,6 @@ public sealed partial class AgentGrain(
     private static string TaskId(string taskId) =>
         string.IsNullOrWhiteSpace(taskId) ? throw new ValidationException("TaskId is required.") : taskId;
 
-    /// <summary>Available and busy follow the load; the other statuses are set and stay until changed.</summary>
-    private static AgentState Settled(AgentState s)
-    {
-        if (s.Registration is not { } registration || s.Status is not (AgentStatus.Available or AgentStatus.Busy))
-        {
-            return s;
-        }
-
-        var active = s.ActiveTaskIds.Count;
-        var max = registration.MaxConcurrentTasks;
-        return active >= max
-            ? s with { Status = AgentStatus.Busy, StatusReason = $"at capacity ({active}/{max})" }
-            : s with { Status = AgentStatus.Available, StatusReason = s.Status == AgentStatus.Busy ? null : s.StatusReason };
-    }
-
     private static void NoteStatusChange(List<Change> changes, AgentState before, AgentState after, string? why = null)
     {
         if (before.Status != after.Status)
@@ -604,10 +597,15 @@ public sealed partial class AgentGrain(
             ? throw NotFoundException.ForAgent(Id)
             : state.State;
 
+    /// <summary>Busy is read from the load, never stored: an available agent holding as many tasks as it may.</summary>
     private AgentSnapshot Snapshot()
     {
         var s = state.State;
-        return new AgentSnapshot(Id, s.Registration!, s.Status, s.StatusReason, s.ActiveTaskIds, s.RegisteredAt, s.UpdatedAt, s.LastHeartbeatAt, s.Version, s.Health);
+        var (active, max) = (s.ActiveTaskIds.Count, s.Registration!.MaxConcurrentTasks);
+        var (status, reason) = s.Status == AgentStatus.Available && active >= max
+            ? (AgentStatus.Busy, $"at capacity ({active}/{max})")
+            : (s.Status, s.StatusReason);
+        return new AgentSnapshot(Id, s.Registration, status, reason, s.ActiveTaskIds, s.RegisteredAt, s.UpdatedAt, s.LastHeartbeatAt, s.Version, s.Health);
     }
 
     /// <summary>Under the gate. Returns true when the heartbeat brought the agent back from offline.</summary>
@@ -626,7 +624,7 @@ public sealed partial class AgentGrain(
         var back = current.Status == AgentStatus.Offline;
         if (back)
         {
-            next = Settled(next with { Status = AgentStatus.Available, StatusReason = null });
+            next = next with { Status = AgentStatus.Available, StatusReason = null };
             NoteStatusChange(changes, current, next, "heartbeat received");
         }
 
@@ -653,28 +651,26 @@ public sealed partial class AgentGrain(
     private static AgentState TakeTasksBack(AgentState current, string handBackReason, List<Change> changes)
     {
         changes.AddRange(current.ActiveTaskIds.Select(t => new Change(AgentEventKind.TaskReleased, handBackReason, t)));
-        return Settled(current with
+        return current with
         {
             ActiveTaskIds = [],
             HandBacks = [.. current.HandBacks, .. current.ActiveTaskIds.Select(t => new HandBack(t, handBackReason))],
-        });
+        };
     }
 
-    private async Task<bool> ReleaseHeldAsync(IReadOnlyList<string> taskIds, string? detail) =>
-        await gate.RunAsync(async () =>
+    /// <summary>Memory only, like a reservation: the task's write that let go of it is the durable record.</summary>
+    private Task<bool> ReleaseHeldAsync(IReadOnlyList<string> taskIds) =>
+        gate.RunAsync(() =>
         {
             var current = state.State;
             var released = taskIds.Where(t => current.ActiveTaskIds.Contains(t, StringComparer.Ordinal)).Distinct(StringComparer.Ordinal).ToList();
             if (current.Registration is null || released.Count == 0)
             {
-                return false;
+                return Task.FromResult(false);
             }
 
-            var next = Settled(current with { ActiveTaskIds = [.. current.ActiveTaskIds.Except(released, StringComparer.Ordinal)] });
-            var changes = released.Select(t => new Change(AgentEventKind.TaskReleased, detail, t)).ToList();
-            NoteStatusChange(changes, current, next);
-            await CommitAsync(next, clock.GetUtcNow(), changes);
-            return true;
+            state.State = current with { ActiveTaskIds = [.. current.ActiveTaskIds.Except(released, StringComparer.Ordinal)] };
+            return Task.FromResult(true);
         });
 
     /// <summary>

@@ -1,8 +1,10 @@
+using System.Text.Json.Serialization;
+
 namespace NoOrg.Grains.Agents;
 
 /// <summary>
 /// What an agent grain keeps durably: one row, with only the newest change's events (the history itself is rows
-/// the database appends). After unregistering, a tombstone remains: no registration, the version and the tasks
+/// the database appends), and the tasks it holds in memory. After unregistering, a tombstone remains: no registration, the version and the tasks
 /// still to be handed back.
 /// </summary>
 [GenerateSerializer, Alias("noorg.agents.agent-state")]
@@ -12,7 +14,12 @@ public sealed record AgentState
     [Id(0)] public AgentRegistration? Registration { get; init; }
     [Id(1)] public AgentStatus Status { get; init; }
     [Id(2)] public string? StatusReason { get; init; }
-    [Id(3)] public IReadOnlyList<string> ActiveTaskIds { get; init; } = [];
+    /// <summary>
+    /// The tasks the agent holds, in memory only: the task's own write is what makes a hold durable (one write per
+    /// assignment). An activation rebuilds it from the task index, and the database counts the load for the
+    /// registry index from the task writes (migration 0018_agent_load).
+    /// </summary>
+    [Id(3), JsonIgnore] public IReadOnlyList<string> ActiveTaskIds { get; init; } = [];
     [Id(4)] public DateTimeOffset RegisteredAt { get; init; }
     [Id(5)] public DateTimeOffset UpdatedAt { get; init; }
     [Id(6)] public DateTimeOffset? LastHeartbeatAt { get; init; }

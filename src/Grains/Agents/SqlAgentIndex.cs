@@ -14,8 +14,13 @@ namespace NoOrg.Grains.Agents;
 /// </summary>
 internal sealed class SqlAgentIndex(IndexDatabase database) : IAgentIndex
 {
+    // Busy is not stored (an agent's load is counted by its tasks' writes, migration 0018): an available agent
+    // holding as many tasks as it may reads as busy.
+    private const string Status =
+        "CASE WHEN a.status IN ('Available', 'Busy') THEN CASE WHEN a.active_tasks >= a.max_concurrent THEN 'Busy' ELSE 'Available' END ELSE a.status END";
+
     private const string SummaryColumns =
-        "a.agent_id, a.name, a.agent_type, a.status, a.capabilities, a.active_tasks, a.max_concurrent, a.last_heartbeat_at, a.health";
+        "a.agent_id, a.name, a.agent_type, " + Status + ", a.capabilities, a.active_tasks, a.max_concurrent, a.last_heartbeat_at, a.health";
 
     // Unhealthy agents (health decided by their monitors, see Health/AgentHealthGrain) take no new work.
     private const string AcceptsWork = "a.status IN ('Available', 'Busy') AND a.health <> 'Unhealthy'";
@@ -48,7 +53,12 @@ internal sealed class SqlAgentIndex(IndexDatabase database) : IAgentIndex
 
         if (q.Status is { } status)
         {
-            where.Add("a.status = @status");
+            where.Add(status switch
+            {
+                AgentStatus.Available => "a.status IN ('Available', 'Busy') AND a.active_tasks < a.max_concurrent",
+                AgentStatus.Busy => "a.status IN ('Available', 'Busy') AND a.active_tasks >= a.max_concurrent",
+                _ => "a.status = @status",
+            });
             AddParameter(command, "status", status.ToString());
         }
 
@@ -72,7 +82,7 @@ internal sealed class SqlAgentIndex(IndexDatabase database) : IAgentIndex
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = Command(connection, null,
-            "SELECT agent_type, status, COUNT(*) FROM noorg_agents GROUP BY agent_type, status");
+            $"SELECT a.agent_type, {Status}, COUNT(*) FROM noorg_agents AS a GROUP BY a.agent_type, {Status}");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
 
         var byStatus = Enum.GetValues<AgentStatus>().ToDictionary(s => s, _ => 0L);

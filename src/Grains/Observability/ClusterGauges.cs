@@ -53,7 +53,7 @@ internal sealed partial class ClusterGauges : IHostedService, IDisposable
         data = new Refreshed<IReadOnlyList<DataKindStatistics>>(ReadDataAsync, TimeSpan.FromSeconds(settings.Observability.MetricsDataRefreshSeconds), this);
         meter = meters.Create(MeterName);
         meter.CreateObservableGauge("noorg.tasks.by_state", () => Observe(c => c.TasksByState), "{task}",
-            "Tasks in each state, cluster-wide, from the maintained counters (noorg_task_counts); reported by one silo");
+            "Tasks in each state, cluster-wide, from the maintained counters (noorg_task_group_counts); reported by one silo");
         meter.CreateObservableGauge("noorg.agents.by_status", () => Observe(c => c.AgentsByStatus), "{agent}",
             "Registered agents in each status, cluster-wide, from the agent index; reported by one silo");
         meter.CreateObservableGauge("noorg.agents.by_health", () => Observe(c => c.AgentsByHealth), "{agent}",

@@ -39,6 +39,9 @@ public interface ITaskIndex
     /// <summary>State and holder of each of <paramref name="taskIds"/> that exists, in one query.</summary>
     Task<IReadOnlyList<TaskHolding>> HoldingsAsync(IReadOnlyList<string> taskIds, CancellationToken cancellationToken = default);
 
+    /// <summary>The tasks <paramref name="agentId"/> holds (assigned to it, or running on it), oldest first.</summary>
+    Task<IReadOnlyList<string>> HeldByAsync(string agentId, CancellationToken cancellationToken = default);
+
     /// <summary>
     /// Terminal tasks that finished before <paramref name="cutoff"/>, oldest first (then by id), after
     /// <paramref name="after"/> when given: a keyset page, so a caller can go past tasks it could not remove.

@@ -21,9 +21,6 @@ internal sealed class SqlTaskIndex(IndexDatabase database, NoOrg.Configuration.N
     public static readonly TimeSpan CompletionRateWindow = TimeSpan.FromMinutes(5);
 
     private const string SqliteTimeFormat = "yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'";
-    private const string StateDimension = "state";
-    private const string PriorityDimension = "priority";
-    private const string TypeDimension = "type";
     private const string OutcomeDimension = "outcome";
 
     private bool IsPostgres => database.Dialect == StorageDialect.Postgres;
@@ -64,6 +61,23 @@ internal sealed class SqlTaskIndex(IndexDatabase database, NoOrg.Configuration.N
         return holdings;
     }
 
+    public async Task<IReadOnlyList<string>> HeldByAsync(string agentId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(agentId);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = Command(connection, null,
+            "SELECT id FROM noorg_tasks WHERE assigned_to = @agent AND state IN ('assigned', 'running') ORDER BY created_at, id");
+        Add(command, "@agent", agentId);
+        var held = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            held.Add(reader.GetString(0));
+        }
+
+        return held;
+    }
+
     public async Task<Page<TaskSummary>> QueryAsync(TaskQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
@@ -76,7 +90,7 @@ internal sealed class SqlTaskIndex(IndexDatabase database, NoOrg.Configuration.N
         var where = Filter(query, command);
         command.CommandText =
             "SELECT id, name, type, state, priority, assigned_to, attempt, created_at, updated_at FROM noorg_tasks"
-            + where + " ORDER BY created_at, id LIMIT @take OFFSET @skip;\n" + TotalSql(query, where, command);
+            + where + " ORDER BY created_at, id LIMIT @take OFFSET @skip;\n" + TotalSql(query, where);
         Add(command, "@take", take);
         Add(command, "@skip", query.Skip);
 
@@ -103,8 +117,7 @@ internal sealed class SqlTaskIndex(IndexDatabase database, NoOrg.Configuration.N
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = Command(connection, null,
-            "SELECT value, CAST(SUM(tally) AS bigint) FROM noorg_task_counts WHERE dimension = @count_dimension GROUP BY value;");
-        Add(command, "@count_dimension", StateDimension);
+            "SELECT state, CAST(SUM(tally) AS bigint) FROM noorg_task_group_counts GROUP BY state;");
         var byState = Enum.GetValues<TaskState>().ToDictionary(s => s, _ => 0L);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -119,7 +132,8 @@ internal sealed class SqlTaskIndex(IndexDatabase database, NoOrg.Configuration.N
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = Command(connection, null, $"""
-            SELECT dimension, value, CAST(SUM(tally) AS bigint) FROM noorg_task_counts GROUP BY dimension, value;
+            SELECT state, type, priority, CAST(SUM(tally) AS bigint) FROM noorg_task_group_counts GROUP BY state, type, priority;
+            SELECT value, CAST(SUM(tally) AS bigint) FROM noorg_task_counts WHERE dimension = '{OutcomeDimension}' GROUP BY value;
             SELECT processing_ms FROM noorg_task_samples ORDER BY completed_at DESC, id DESC LIMIT {SampleWindow};
             SELECT COUNT(*) FROM noorg_task_samples WHERE completed_at > @since AND completed_at <= @now;
             """);
@@ -131,27 +145,33 @@ internal sealed class SqlTaskIndex(IndexDatabase database, NoOrg.Configuration.N
         var byType = new SortedDictionary<string, long>(StringComparer.Ordinal);
         long completed = 0, failed = 0;
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        // By state, by priority and by type are sums over the group counters (migration 0019_task_counts).
         while (await reader.ReadAsync(cancellationToken))
         {
-            var value = reader.GetString(1);
-            var count = Convert.ToInt64(reader.GetValue(2), CultureInfo.InvariantCulture);
-            switch (reader.GetString(0))
+            var count = Convert.ToInt64(reader.GetValue(3), CultureInfo.InvariantCulture);
+            byState[ParseState(reader.GetString(0))] += count;
+            byPriority[(TaskPriority)Convert.ToInt32(reader.GetValue(2), CultureInfo.InvariantCulture)] += count;
+            var type = reader.GetString(1);
+            byType[type] = byType.GetValueOrDefault(type) + count;
+        }
+
+        foreach (var empty in byType.Where(t => t.Value == 0).Select(t => t.Key).ToList())
+        {
+            byType.Remove(empty);
+        }
+
+        await reader.NextResultAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var value = reader.GetString(0);
+            var count = Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture);
+            if (value == StateName(TaskState.Completed))
             {
-                case StateDimension:
-                    byState[ParseState(value)] = count;
-                    break;
-                case PriorityDimension:
-                    byPriority[ParsePriority(value)] = count;
-                    break;
-                case TypeDimension when count != 0:
-                    byType[value] = count;
-                    break;
-                case OutcomeDimension when value == StateName(TaskState.Completed):
-                    completed = count;
-                    break;
-                case OutcomeDimension when value == StateName(TaskState.Failed):
-                    failed = count;
-                    break;
+                completed = count;
+            }
+            else if (value == StateName(TaskState.Failed))
+            {
+                failed = count;
             }
         }
 
@@ -340,46 +360,17 @@ internal sealed class SqlTaskIndex(IndexDatabase database, NoOrg.Configuration.N
     private static TaskState ParseState(string name) =>
         Enum.GetValues<TaskState>().First(s => StateName(s) == name);
 
-    private static TaskPriority ParsePriority(string name) =>
-        Enum.GetValues<TaskPriority>().First(p => PriorityName(p) == name);
 
     /// <summary>
     /// The statement that counts the filtered tasks. Filters on state, type and priority alone are answered by the
-    /// counters (one dimension's counters for a single filter, the group counters for a mix); only a filter on the
-    /// agent or on times counts rows, through the filter's index.
+    /// group counters (the filter's conditions name only columns they have too); only a filter on the agent or on
+    /// times counts rows, through the filter's index.
     /// </summary>
-    private static string TotalSql(TaskQuery query, string where, DbCommand command)
-    {
-        if (query.AssignedTo is not null || query.CreatedAfter is not null || query.CreatedBefore is not null
-            || query.UpdatedAfter is not null || query.UpdatedBefore is not null)
-        {
-            return "SELECT COUNT(*) FROM noorg_tasks" + where + ";";
-        }
-
-        var filters = new (string Dimension, IEnumerable<string>? Values)[]
-        {
-            (StateDimension, query.States is { Count: > 0 } s ? s.Select(StateName) : null),
-            (TypeDimension, query.Types is { Count: > 0 } t ? t : null),
-            (PriorityDimension, query.Priorities is { Count: > 0 } p ? p.Select(PriorityName) : null),
-        }.Where(f => f.Values is not null).ToArray();
-        if (filters.Length > 1)
-        {
-            // The filter's conditions name only state, type and priority: columns the group counters have too.
-            return "SELECT CAST(SUM(tally) AS bigint) FROM noorg_task_group_counts" + where + ";";
-        }
-
-        var (dimension, values) = filters.Length == 1
-            ? (filters[0].Dimension, filters[0].Values!.Distinct(StringComparer.Ordinal).ToArray())
-            : (StateDimension, Enum.GetValues<TaskState>().Select(StateName).ToArray());
-        var names = values.Select((_, i) => "@count_value" + i.ToString(CultureInfo.InvariantCulture)).ToArray();
-        Add(command, "@count_dimension", dimension);
-        foreach (var (name, value) in names.Zip(values))
-        {
-            Add(command, name, value);
-        }
-
-        return $"SELECT CAST(SUM(tally) AS bigint) FROM noorg_task_counts WHERE dimension = @count_dimension AND value IN ({string.Join(", ", names)});";
-    }
+    private static string TotalSql(TaskQuery query, string where) =>
+        query.AssignedTo is not null || query.CreatedAfter is not null || query.CreatedBefore is not null
+            || query.UpdatedAfter is not null || query.UpdatedBefore is not null
+            ? "SELECT COUNT(*) FROM noorg_tasks" + where + ";"
+            : "SELECT CAST(SUM(tally) AS bigint) FROM noorg_task_group_counts" + where + ";";
 
     private string Filter(TaskQuery query, DbCommand command)
     {

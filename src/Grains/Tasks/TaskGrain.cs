@@ -891,10 +891,17 @@ public sealed partial class TaskGrain(
         if (task is { State: TaskState.Pending, WaitingOn.Count: 0, NextAttemptAt: { } at })
         {
             var due = at - clock.GetUtcNow();
+            // A timer can fire a little early: one that finds the back-off not yet over waits out the rest.
             wakeUp = this.RegisterGrainTimer(
-                _ => KickDispatcherAsync(),
+                _ => state.State.Task is { } now && !now.IsReady(Now()) && now.NextAttemptAt is not null ? RewakeAsync(now) : KickDispatcherAsync(),
                 new GrainTimerCreationOptions(due > TimeSpan.Zero ? due : TimeSpan.Zero, Timeout.InfiniteTimeSpan) { KeepAlive = true });
         }
+    }
+
+    private Task RewakeAsync(TaskSnapshot task)
+    {
+        ScheduleWakeUp(task);
+        return Task.CompletedTask;
     }
 
     private static string TimeoutReminder(int attempt) => TimeoutReminderPrefix + attempt.ToString(CultureInfo.InvariantCulture);

@@ -105,7 +105,7 @@ public abstract class AgentDiscoveryTests(ClusterFixture fixture)
         var (before, after) = (TestAgents.NewCapability("before"), TestAgents.NewCapability("after"));
         var (id, agent) = await agents.RegisterAsync(TestAgents.Registration([before], maxConcurrentTasks: 1));
 
-        await agent.TryReserveAsync("t1", []);
+        await TestAgents.HoldAsync(fixture.Client, id, before);
         var busy = Assert.Single((await Registry.FindAsync(new AgentQuery([before]))).Items);
         await agent.UpdateAsync(new AgentUpdate(Capabilities: [after], MaxConcurrentTasks: 2));
         var moved = (await Registry.FindAsync(new AgentQuery([before]))).Total;
@@ -163,15 +163,17 @@ public abstract class AgentDiscoveryTests(ClusterFixture fixture)
         Skip.If(fixture.Cluster is null, ClusterDatabases.SkipReason(fixture.Provider));
         await using var agents = new TestAgents(fixture.Client);
         var (x, y) = (TestAgents.NewCapability("x"), TestAgents.NewCapability("y"));
-        var (quarter, quarterAgent) = await agents.RegisterAsync(TestAgents.Registration([x, y], maxConcurrentTasks: 4));
+        // Each loaded agent holds a real task that only it can take (its own third capability).
+        var (q, h, f) = (TestAgents.NewCapability("quarter"), TestAgents.NewCapability("half"), TestAgents.NewCapability("full"));
+        var (quarter, _) = await agents.RegisterAsync(TestAgents.Registration([x, y, q], maxConcurrentTasks: 4));
         var (idle, _) = await agents.RegisterAsync(TestAgents.Registration([x, y], maxConcurrentTasks: 2));
-        var (half, halfAgent) = await agents.RegisterAsync(TestAgents.Registration([x, y], maxConcurrentTasks: 2));
-        var (_, fullAgent) = await agents.RegisterAsync(TestAgents.Registration([x, y], maxConcurrentTasks: 1));
+        var (half, _) = await agents.RegisterAsync(TestAgents.Registration([x, y, h], maxConcurrentTasks: 2));
+        var (full, _) = await agents.RegisterAsync(TestAgents.Registration([x, y, f], maxConcurrentTasks: 1));
         var (_, drainingAgent) = await agents.RegisterAsync(TestAgents.Registration([x, y], maxConcurrentTasks: 8));
         await agents.RegisterAsync(TestAgents.Registration([x], maxConcurrentTasks: 8));
-        await quarterAgent.TryReserveAsync("t1", []);
-        await halfAgent.TryReserveAsync("t2", []);
-        await fullAgent.TryReserveAsync("t3", []);
+        await TestAgents.HoldAsync(fixture.Client, quarter, q);
+        await TestAgents.HoldAsync(fixture.Client, half, h);
+        await TestAgents.HoldAsync(fixture.Client, full, f);
         await drainingAgent.SetStatusAsync(AgentStatus.Draining, "not now");
 
         var candidates = await Index.CandidatesAsync([y, x], 10);
@@ -221,6 +223,8 @@ public abstract class AgentDiscoveryTests(ClusterFixture fixture)
         var properties = NoOrgTestCluster.SettingsFor(provider, connectionString);
         var capability = TestAgents.NewCapability("durable");
         var ids = new List<string>();
+        var held = "";
+        var own = TestAgents.NewCapability("own");
 
         var first = await NoOrgTestCluster.StartAsync(properties);
         try
@@ -229,10 +233,10 @@ public abstract class AgentDiscoveryTests(ClusterFixture fixture)
             {
                 var id = $"agent-{Guid.NewGuid():N}";
                 ids.Add(id);
-                await first.Client.GetGrain<IAgentGrain>(id).RegisterAsync(TestAgents.Registration([capability], maxConcurrentTasks: 2));
+                await first.Client.GetGrain<IAgentGrain>(id).RegisterAsync(TestAgents.Registration(i == 0 ? [capability, own] : [capability], maxConcurrentTasks: 2));
             }
 
-            await first.Client.GetGrain<IAgentGrain>(ids[0]).TryReserveAsync("t1", [capability]);
+            held = await TestAgents.HoldAsync(first.Client, ids[0], own);
         }
         finally
         {
@@ -250,9 +254,9 @@ public abstract class AgentDiscoveryTests(ClusterFixture fixture)
             Assert.Equal(ids.Order(StringComparer.Ordinal), found.Items.Select(s => s.Id));
             Assert.Equal(1, found.Items.Single(s => s.Id == ids[0]).ActiveTasks);
             Assert.Equal(3, counts.Total);
-            Assert.Equal([capability], await registry.CapabilitiesAsync());
+            Assert.Equal(new[] { capability, own }.Order(StringComparer.Ordinal), await registry.CapabilitiesAsync());
             var agent = await second.Client.GetGrain<IAgentGrain>(ids[0]).GetAsync();
-            Assert.Equal(["t1"], agent!.ActiveTaskIds);
+            Assert.Equal([held], agent!.ActiveTaskIds); // rebuilt from the task index by the new activation
         }
         finally
         {

@@ -56,10 +56,9 @@ public abstract class AgentLivenessTests(ClusterFixture fixture)
         {
             var agent = cluster.Client.GetGrain<IAgentGrain>($"agent-{Guid.NewGuid():N}");
             await agent.RegisterAsync(TestAgents.Registration(["a"]));
-            for (var i = 0; i < 8; i++)
+            for (var i = 0; i < 16; i++)
             {
-                await agent.TryReserveAsync($"t{i}", ["a"]);
-                await agent.ReleaseAsync($"t{i}");
+                await agent.UpdateAsync(new AgentUpdate(Name: $"name {i}"));
             }
 
             await cluster.DeactivateAsync(agent);
@@ -68,7 +67,8 @@ public abstract class AgentLivenessTests(ClusterFixture fixture)
 
             Assert.Equal(17, all.Total);
             Assert.Equal(Enumerable.Range(8, 10).Select(i => (long)i).Reverse(), all.Items.Select(e => e.Sequence));
-            Assert.Equal((AgentEventKind.TaskReleased, "t7"), (all.Items[0].Kind, all.Items[0].TaskId));
+            Assert.Equal(AgentEventKind.Updated, all.Items[0].Kind);
+            Assert.Contains("Name", all.Items[0].Detail, StringComparison.Ordinal);
             Assert.Equal([9L, 8], tail.Items.Select(e => e.Sequence));
         });
     }

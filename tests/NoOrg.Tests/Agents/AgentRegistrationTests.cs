@@ -103,8 +103,8 @@ public abstract class AgentRegistrationTests(ClusterFixture fixture)
         Assert.Equal(AgentStatus.Busy, updated.Status); // one task held, one allowed
         Assert.Equal(updated.Version, unchanged.Version);
         var latest = (await agent.GetHistoryAsync(0, 2)).Items;
-        Assert.Equal([AgentEventKind.StatusChanged, AgentEventKind.Updated], latest.Select(e => e.Kind));
-        Assert.Contains("Capabilities", latest[1].Detail, StringComparison.Ordinal);
+        Assert.Equal([AgentEventKind.Updated, AgentEventKind.Registered], latest.Select(e => e.Kind));
+        Assert.Contains("Capabilities", latest[0].Detail, StringComparison.Ordinal);
         await Assert.ThrowsAsync<ValidationException>(() => agent.UpdateAsync(new AgentUpdate(Capabilities: [])));
     }
 
@@ -184,15 +184,17 @@ public abstract class AgentRegistrationTests(ClusterFixture fixture)
     {
         Skip.If(fixture.Cluster is null, ClusterDatabases.SkipReason(fixture.Provider));
         await using var agents = new TestAgents(fixture.Client);
-        var (_, agent) = await agents.RegisterAsync(TestAgents.Registration(["a"]));
-        await agent.TryReserveAsync("t1", ["a"]);
+        var capability = TestAgents.NewCapability("survives");
+        var (id, agent) = await agents.RegisterAsync(TestAgents.Registration([capability]));
+        await TestAgents.HoldAsync(fixture.Client, id, capability);
         var before = (await agent.GetAsync())!;
 
         await fixture.Cluster.DeactivateAsync(agent);
 
         var after = await agent.GetAsync();
+        Assert.Single(before.ActiveTaskIds);
         Assert.Equivalent(before, after, strict: true);
-        Assert.Equal(2, (await agent.GetHistoryAsync(0, 10)).Total);
+        Assert.Equal(1, (await agent.GetHistoryAsync(0, 10)).Total);
     }
 }
 

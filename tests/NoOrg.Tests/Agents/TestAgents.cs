@@ -42,6 +42,17 @@ public sealed class TestAgents(IClusterClient client) : IAsyncDisposable
         return task;
     }
 
+    /// <summary>
+    /// A real task the agent holds: created for <paramref name="capability"/> (give it one only that agent has) and
+    /// assigned to it. An agent's holds are the task writes that say so, so a reservation alone is gone with the activation.
+    /// </summary>
+    public static async Task<string> HoldAsync(IClusterClient client, string agentId, string capability)
+    {
+        var task = await CreateTaskAsync(client, capability);
+        await AssignAsync(task, agentId);
+        return task.GetPrimaryKeyString();
+    }
+
     /// <summary>Assigns the task to the agent, or waits for the dispatcher that got there first.</summary>
     public static async Task AssignAsync(ITaskGrain task, string agentId)
     {

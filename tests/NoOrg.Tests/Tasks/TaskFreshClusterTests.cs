@@ -299,7 +299,7 @@ public abstract class TaskFreshClusterTests(ClusterFixture fixture)
             SELECT COUNT(*) FROM noorg_tasks AS t
              WHERE NOT EXISTS (SELECT 1 FROM orleans_grain_state AS s WHERE s.state_name = 'task' AND s.grain_id_string = t.id AND {hasTask});
             SELECT COUNT(*) FROM noorg_tasks;
-            SELECT CAST(SUM(tally) AS bigint) FROM noorg_task_counts WHERE dimension = 'state';
+            SELECT CAST(SUM(tally) AS bigint) FROM noorg_task_group_counts;
             """);
         var figures = new List<long>();
         await using (var reader = await command.ExecuteReaderAsync())
