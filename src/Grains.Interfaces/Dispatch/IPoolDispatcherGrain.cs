@@ -33,8 +33,9 @@ public interface IPoolDispatcherGrain : IGrainWithStringKey
 public sealed record QueuedTask(string Id, TaskPriority Priority, DateTimeOffset CreatedAt);
 
 /// <summary>
-/// An agent's room as the agent grain last committed it: what dispatch may place on it. <paramref name="StateAt"/> is
-/// when that state was committed, so a notice that arrives after a placement it does not know of can be told apart.
+/// An agent's room as the agent grain saw it when it sent the notice: what dispatch may place on it.
+/// <paramref name="StateAt"/> is that moment (holds change in the agent's memory, without a write), so a notice that
+/// arrives after a placement it does not know of can be told apart.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("noorg.dispatch.agent-capacity")]
 public sealed record AgentCapacity(

@@ -868,6 +868,10 @@ public sealed partial class AgentGrain(
         }
     }
 
+    /// <summary>
+    /// The agent's room, as of now: holds change in memory without a write (see <see cref="TryReserveAsync"/>), so the
+    /// time the notice was made, not the last stored change, tells the pools whether it knows of their placements.
+    /// </summary>
     private async Task KickDispatcherAsync()
     {
         try
@@ -877,7 +881,7 @@ public sealed partial class AgentGrain(
                 await GrainFactory.GetGrain<IDispatcherGrain>(IDispatcherGrain.Key).CapacityAsync(new AgentCapacity(
                     Id, registration.Capabilities, current.ActiveTaskIds.Count, registration.MaxConcurrentTasks,
                     current.Status is AgentStatus.Available or AgentStatus.Busy && current.Health != HealthStatus.Unhealthy,
-                    current.Health == HealthStatus.Degraded, current.UpdatedAt));
+                    current.Health == HealthStatus.Degraded, clock.GetUtcNow()));
             }
         }
         catch (Exception e)
