@@ -15,15 +15,17 @@ namespace NoOrg.Grains.Agents;
 internal sealed class SqlAgentIndex(IndexDatabase database) : IAgentIndex
 {
     // Busy is not stored (an agent's load is counted by its tasks' writes, migration 0018): an available agent
-    // holding as many tasks as it may reads as busy.
+    // holding as many tasks as it may reads as busy. A row written before 0018 may still say Busy.
+    private const string Accepting = "a.status IN ('Available', 'Busy')";
+
     private const string Status =
-        "CASE WHEN a.status IN ('Available', 'Busy') THEN CASE WHEN a.active_tasks >= a.max_concurrent THEN 'Busy' ELSE 'Available' END ELSE a.status END";
+        "CASE WHEN " + Accepting + " THEN CASE WHEN a.active_tasks >= a.max_concurrent THEN 'Busy' ELSE 'Available' END ELSE a.status END";
 
     private const string SummaryColumns =
         "a.agent_id, a.name, a.agent_type, " + Status + ", a.capabilities, a.active_tasks, a.max_concurrent, a.last_heartbeat_at, a.health";
 
     // Unhealthy agents (health decided by their monitors, see Health/AgentHealthGrain) take no new work.
-    private const string AcceptsWork = "a.status IN ('Available', 'Busy') AND a.health <> 'Unhealthy'";
+    private const string AcceptsWork = Accepting + " AND a.health <> 'Unhealthy'";
 
     // One index probe per distinct capability instead of reading every (capability, agent) row.
     private const string DistinctCapabilitiesSql = """
@@ -55,8 +57,8 @@ internal sealed class SqlAgentIndex(IndexDatabase database) : IAgentIndex
         {
             where.Add(status switch
             {
-                AgentStatus.Available => "a.status IN ('Available', 'Busy') AND a.active_tasks < a.max_concurrent",
-                AgentStatus.Busy => "a.status IN ('Available', 'Busy') AND a.active_tasks >= a.max_concurrent",
+                AgentStatus.Available => Accepting + " AND a.active_tasks < a.max_concurrent",
+                AgentStatus.Busy => Accepting + " AND a.active_tasks >= a.max_concurrent",
                 _ => "a.status = @status",
             });
             AddParameter(command, "status", status.ToString());

@@ -151,13 +151,11 @@ internal sealed class SqlTaskIndex(IndexDatabase database, NoOrg.Configuration.N
             var count = Convert.ToInt64(reader.GetValue(3), CultureInfo.InvariantCulture);
             byState[ParseState(reader.GetString(0))] += count;
             byPriority[(TaskPriority)Convert.ToInt32(reader.GetValue(2), CultureInfo.InvariantCulture)] += count;
-            var type = reader.GetString(1);
-            byType[type] = byType.GetValueOrDefault(type) + count;
-        }
-
-        foreach (var empty in byType.Where(t => t.Value == 0).Select(t => t.Key).ToList())
-        {
-            byType.Remove(empty);
+            if (count != 0) // a slot's tally never falls below zero: a type with no stored task is left out
+            {
+                var type = reader.GetString(1);
+                byType[type] = byType.GetValueOrDefault(type) + count;
+            }
         }
 
         await reader.NextResultAsync(cancellationToken);

@@ -891,17 +891,22 @@ public sealed partial class TaskGrain(
         if (task is { State: TaskState.Pending, WaitingOn.Count: 0, NextAttemptAt: { } at })
         {
             var due = at - clock.GetUtcNow();
-            // A timer can fire a little early: one that finds the back-off not yet over waits out the rest.
             wakeUp = this.RegisterGrainTimer(
-                _ => state.State.Task is { } now && !now.IsReady(Now()) && now.NextAttemptAt is not null ? RewakeAsync(now) : KickDispatcherAsync(),
+                _ => WakeAsync(),
                 new GrainTimerCreationOptions(due > TimeSpan.Zero ? due : TimeSpan.Zero, Timeout.InfiniteTimeSpan) { KeepAlive = true });
         }
     }
 
-    private Task RewakeAsync(TaskSnapshot task)
+    /// <summary>A timer can fire a little early: one that finds the back-off not yet over waits out the rest.</summary>
+    private Task WakeAsync()
     {
-        ScheduleWakeUp(task);
-        return Task.CompletedTask;
+        if (state.State.Task is { NextAttemptAt: not null } task && !task.IsReady(Now()))
+        {
+            ScheduleWakeUp(task);
+            return Task.CompletedTask;
+        }
+
+        return KickDispatcherAsync();
     }
 
     private static string TimeoutReminder(int attempt) => TimeoutReminderPrefix + attempt.ToString(CultureInfo.InvariantCulture);

@@ -4,6 +4,10 @@
 -- moves it when a task's holder (its agent while assigned or running) changes, in the same statement. The agent's
 -- own writes no longer set it; a new row starts from the tasks the agent already holds.
 
+-- The tasks each agent holds: what a new agent row counts and what an activating agent reads back
+-- (ITaskIndex.HeldByAsync). Only held tasks are in it, so neither reads the agent's finished tasks.
+CREATE INDEX ix_noorg_tasks_held ON noorg_tasks (assigned_to, created_at, id) WHERE state IN ('assigned', 'running');
+
 -- The agent holding a task (payload.Task), or NULL: the assignee while the task is assigned (1) or running (2).
 CREATE FUNCTION noorg_task_holder(task jsonb) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE

@@ -4,6 +4,10 @@
 -- move it when a task's holder (its agent while assigned or running) changes, in the same statement. The agent's
 -- own writes no longer set it; a new row starts from the tasks the agent already holds.
 
+-- The tasks each agent holds: what a new agent row counts and what an activating agent reads back
+-- (ITaskIndex.HeldByAsync). Only held tasks are in it, so neither reads the agent's finished tasks.
+CREATE INDEX ix_noorg_tasks_held ON noorg_tasks (assigned_to, created_at, id) WHERE state IN ('assigned', 'running');
+
 CREATE TRIGGER noorg_count_agent_load_insert AFTER INSERT ON orleans_grain_state
 WHEN NEW.state_name = 'task' AND json_extract(NEW.payload, '$.Task.State') IN (1, 2)
 BEGIN
