@@ -54,6 +54,9 @@ public sealed partial class TaskGrain(
 
     private IGrainTimer? wakeUp;
     private OutboxRelay? relay;
+
+    /// <summary>The dispatcher's note that the next write stores (<see cref="NoteUnassignableAsync"/>); null when none waits.</summary>
+    private TaskEvent? unstoredNote;
     private ChangeFeed<ITaskWatcher, TaskEvent>? feed;
 
     private string Id => this.GetPrimaryKeyString();
@@ -83,7 +86,22 @@ public sealed partial class TaskGrain(
         return Task.CompletedTask;
     }
 
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => Outbox.DeactivatingAsync();
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (unstoredNote is not null && state.State.Task is not null)
+        {
+            try
+            {
+                await WriteAsync(state.State);
+            }
+            catch (Exception e)
+            {
+                LogNoteLost(logger, e, Id); // only why the task waited; the pool notes it again
+            }
+        }
+
+        await Outbox.DeactivatingAsync();
+    }
 
     public Task<int> DeliverOutboxAsync() => Outbox.DeliverDueAsync();
 
@@ -282,12 +300,15 @@ public sealed partial class TaskGrain(
         }
         catch (InvalidTransitionException)
         {
-            var known = state.Etag;
+            var (known, held) = (state.Etag, state.State);
             await state.ReadStateAsync();
             if (state.Etag == known)
             {
+                state.State = held; // storage has nothing newer: keep what memory holds (an unstored note)
                 throw;
             }
+
+            unstoredNote = null; // storage is newer than this activation's memory, so the note went with it
 
             LogStaleState(logger, Id);
             return await report();
@@ -404,6 +425,11 @@ public sealed partial class TaskGrain(
         // Skip counts from the first entry ever (sequence 1); entries dropped by the history limit are passed over,
         // and the page says where its items really start.
         var items = await index.HistoryAsync(Id, skip, take);
+        if (unstoredNote is { } note && note.Sequence > skip && items.Count < take)
+        {
+            items = [.. items, note]; // the newest entry, not stored yet
+        }
+
         var start = items.Count > 0 ? (int)items[0].Sequence - 1 : skip;
         return new Page<TaskEvent>(items, state.State.HistoryTotal, start);
     }
@@ -472,16 +498,31 @@ public sealed partial class TaskGrain(
         await ChangeAsync(current, next, change);
     }
 
+    /// <summary>
+    /// Why dispatch cannot place the task is not a change of the task, only why it still waits, so it costs no write
+    /// of its own: the reason is held in memory, pushed to watchers, and stored (with its history entry) by the task's
+    /// next write or when the grain deactivates. A silo lost before that loses the note; the pool that rebuilds its
+    /// queue notes it again. A second reason while one is unstored, or a reason some webhook subscribes to, is written
+    /// at once, so at most one note waits and webhooks still get every note through the outbox.
+    /// </summary>
     public async Task NoteUnassignableAsync(string reason)
     {
         if (state.State.Task is not { State: TaskState.Pending } current || string.IsNullOrWhiteSpace(reason) || current.UnassignableReason == reason)
         {
-            return; // dispatch repeats itself every pass: only a new reason is worth a write
+            return; // dispatch repeats itself every pass: only a new reason is worth noting
         }
 
         var now = Now();
-        var next = Bump(current, now) with { UnassignableReason = reason };
-        await ChangeAsync(current, next, Event(TaskAction.Unassignable, current.State, current.State, "dispatcher", now, reason));
+        var note = Event(TaskAction.Unassignable, current.State, current.State, "dispatcher", now, reason);
+        if (unstoredNote is not null || (await webhooks.MatchingAsync(EventType(TaskAction.Unassignable))).Count > 0)
+        {
+            await ChangeAsync(current, Bump(current, now) with { UnassignableReason = reason }, note);
+            return;
+        }
+
+        state.State = state.State with { Task = current with { UnassignableReason = reason }, HistoryTotal = note.Sequence };
+        unstoredNote = note;
+        await Feed.PublishAsync([note]);
     }
 
     public async Task<bool> PurgeAsync()
@@ -733,9 +774,15 @@ public sealed partial class TaskGrain(
 
     private async Task WriteAsync(TaskGrainState before)
     {
+        if (unstoredNote is { } note)
+        {
+            state.State = state.State with { NewEvents = [note, .. state.State.NewEvents.Where(e => e.Sequence != note.Sequence)] };
+        }
+
         try
         {
             await state.WriteStateAsync();
+            unstoredNote = null;
         }
         catch
         {
@@ -988,6 +1035,9 @@ public sealed partial class TaskGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId}: could not wake the dispatcher; its periodic sweep will find the task")]
     private static partial void LogKickFailed(ILogger logger, Exception exception, string taskId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId}: the dispatcher's note could not be stored at deactivation")]
+    private static partial void LogNoteLost(ILogger logger, Exception exception, string taskId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId}: reminder {Reminder} could not be removed")]
     private static partial void LogDisarmFailed(ILogger logger, Exception exception, string taskId, string reminder);

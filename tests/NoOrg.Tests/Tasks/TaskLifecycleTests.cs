@@ -3,6 +3,7 @@ using NoOrg.Grains;
 using NoOrg.Grains.Agents;
 using NoOrg.Grains.Errors;
 using NoOrg.Grains.Tasks;
+using NoOrg.Storage;
 using NoOrg.Tests.Agents;
 using NoOrg.Tests.Cluster;
 using NoOrg.Tests.Infrastructure;
@@ -616,6 +617,32 @@ public abstract class TaskLifecycleTests(ClusterFixture fixture) : IAsyncLifetim
         var (agentId, _) = await Agents.RegisterAsync(TestAgents.Registration([capability], 5));
         var assigned = await Tasks.WaitAsync(created.Id, t => t.State == TaskState.Assigned, "the task to be assigned");
         Assert.Equal((agentId, (string?)null), (assigned.AssignedTo, assigned.UnassignableReason));
+    }
+
+    [SkippableFact]
+    public async Task The_dispatchers_note_costs_no_write_and_the_next_write_or_a_deactivation_stores_it()
+    {
+        SkipWithoutCluster();
+        var rows = new GrainStateRows(fixture.Provider.ToDialect(), fixture.Properties["NOORG_STORAGE_CONNECTION_STRING"], "task");
+        var capability = TestTasks.NewCapability();
+        var created = await Tasks.CreateAsync(TestTasks.Spec(capability));
+        var written = await rows.StoredVersionAsync(created.Id);
+
+        var noted = await Tasks.WaitAsync(created.Id, t => t.UnassignableReason is not null, "the dispatcher to explain");
+        Assert.Equal(written, await rows.StoredVersionAsync(created.Id));
+        Assert.Equal(created.Version, noted.Version); // not a change of the task
+        var seen = await Tasks.HistoryAsync(created.Id);
+        Assert.Equal([(1L, TaskAction.Created), (2L, TaskAction.Unassignable)], seen.Select(e => (e.Sequence, e.Action)));
+
+        // Deactivating stores it; the next activation reads it back from storage.
+        await fixture.Cluster!.DeactivateAsync(Tasks.Grain(created.Id));
+        Assert.Equal(written + 1, await rows.StoredVersionAsync(created.Id));
+        Assert.Equal(noted.UnassignableReason, (await Tasks.GetAsync(created.Id)).UnassignableReason);
+        Assert.Equal(seen.Select(e => (e.Sequence, e.Action, e.Reason)), (await Tasks.HistoryAsync(created.Id)).Select(e => (e.Sequence, e.Action, e.Reason)));
+
+        // The next change numbers its entry after the note.
+        await Tasks.Grain(created.Id).CancelAsync("done looking", TestTasks.Actor);
+        Assert.Equal([1L, 2, 3], (await Tasks.HistoryAsync(created.Id)).Select(e => e.Sequence));
     }
 
     [SkippableFact]
