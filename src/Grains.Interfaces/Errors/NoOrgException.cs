@@ -13,9 +13,11 @@ public class NoOrgException : Exception
 
     public NoOrgException(string message, Exception innerException) : base(message, innerException) { }
 
-    protected NoOrgException(string code, string message) : base(message) => Code = code;
+    /// <summary>Every subtype passes its code through here, from each of its constructors, so no way of raising it loses the code.</summary>
+    protected NoOrgException(string code, string? message, Exception? innerException = null) : base(message, innerException) => Code = code;
 
-    [Id(0)] public string Code { get; private set; } = "noorg.error";
+    /// <summary>One of <see cref="ErrorCodes"/>.</summary>
+    [Id(0)] public string Code { get; private set; } = ErrorCodes.Unspecified;
 }
 
 /// <summary>
@@ -25,15 +27,15 @@ public class NoOrgException : Exception
 [GenerateSerializer, Alias("noorg.error.validation")]
 public sealed class ValidationException : NoOrgException
 {
-    public ValidationException() { }
+    public ValidationException() : base(ErrorCodes.Validation, message: null) { }
 
-    public ValidationException(string message) : base("validation", message) { }
+    public ValidationException(string message) : base(ErrorCodes.Validation, message) { }
 
-    public ValidationException(string message, Exception innerException) : base(message, innerException) { }
+    public ValidationException(string message, Exception innerException) : base(ErrorCodes.Validation, message, innerException) { }
 
     /// <summary>"<paramref name="subject"/>: problem; problem." with the problems kept apart in <see cref="Problems"/>.</summary>
     public ValidationException(string subject, IReadOnlyList<string> problems)
-        : base("validation", $"{subject}: {string.Join("; ", problems ?? [])}.") => Problems = (problems ?? []).ToArray();
+        : base(ErrorCodes.Validation, $"{subject}: {string.Join("; ", problems ?? [])}.") => Problems = (problems ?? []).ToArray();
 
     /// <summary>Each problem as "field: message"; empty when the error was raised with a message only.</summary>
     [Id(0)] public IReadOnlyList<string> Problems { get; private set; } = [];
@@ -43,11 +45,11 @@ public sealed class ValidationException : NoOrgException
 [GenerateSerializer, Alias("noorg.error.not-found")]
 public sealed class NotFoundException : NoOrgException
 {
-    public NotFoundException() { }
+    public NotFoundException() : base(ErrorCodes.NotFound, message: null) { }
 
-    public NotFoundException(string message) : base("not-found", message) { }
+    public NotFoundException(string message) : base(ErrorCodes.NotFound, message) { }
 
-    public NotFoundException(string message, Exception innerException) : base(message, innerException) { }
+    public NotFoundException(string message, Exception innerException) : base(ErrorCodes.NotFound, message, innerException) { }
 
     /// <summary>The one message for a task id that names nothing, wherever it is noticed (grain, client, HTTP API).</summary>
     public static NotFoundException ForTask(string id) => new($"Task '{id}' does not exist (never created, or removed by retention).");
@@ -63,33 +65,33 @@ public sealed class NotFoundException : NoOrgException
 [GenerateSerializer, Alias("noorg.error.conflict")]
 public sealed class ConflictException : NoOrgException
 {
-    public ConflictException() { }
+    public ConflictException() : base(ErrorCodes.Conflict, message: null) { }
 
-    public ConflictException(string message) : base("conflict", message) { }
+    public ConflictException(string message) : base(ErrorCodes.Conflict, message) { }
 
-    public ConflictException(string message, Exception innerException) : base(message, innerException) { }
+    public ConflictException(string message, Exception innerException) : base(ErrorCodes.Conflict, message, innerException) { }
 }
 
 /// <summary>The transition is not allowed from the current state; nothing was changed.</summary>
 [GenerateSerializer, Alias("noorg.error.invalid-transition")]
 public sealed class InvalidTransitionException : NoOrgException
 {
-    public InvalidTransitionException() { }
+    public InvalidTransitionException() : base(ErrorCodes.InvalidTransition, message: null) { }
 
-    public InvalidTransitionException(string message) : base("invalid-transition", message) { }
+    public InvalidTransitionException(string message) : base(ErrorCodes.InvalidTransition, message) { }
 
-    public InvalidTransitionException(string message, Exception innerException) : base(message, innerException) { }
+    public InvalidTransitionException(string message, Exception innerException) : base(ErrorCodes.InvalidTransition, message, innerException) { }
 }
 
 /// <summary>A dependency (the database) could not answer; nothing was acknowledged, and the call may be retried.</summary>
 [GenerateSerializer, Alias("noorg.error.unavailable")]
 public sealed class UnavailableException : NoOrgException
 {
-    public UnavailableException() { }
+    public UnavailableException() : base(ErrorCodes.Unavailable, message: null) { }
 
-    public UnavailableException(string message) : base("unavailable", message) { }
+    public UnavailableException(string message) : base(ErrorCodes.Unavailable, message) { }
 
-    public UnavailableException(string message, Exception innerException) : base(message, innerException) { }
+    public UnavailableException(string message, Exception innerException) : base(ErrorCodes.Unavailable, message, innerException) { }
 }
 
 /// <summary>
@@ -100,13 +102,13 @@ public sealed class UnavailableException : NoOrgException
 [GenerateSerializer, Alias("noorg.error.internal")]
 public sealed class InternalErrorException : NoOrgException
 {
-    public InternalErrorException() { }
+    public InternalErrorException() : base(ErrorCodes.Internal, message: null) { }
 
-    public InternalErrorException(string message) : base("internal", message) { }
+    public InternalErrorException(string message) : base(ErrorCodes.Internal, message) { }
 
-    public InternalErrorException(string message, Exception innerException) : base(message, innerException) { }
+    public InternalErrorException(string message, Exception innerException) : base(ErrorCodes.Internal, message, innerException) { }
 
-    public InternalErrorException(string errorType, string message) : base("internal", message) => ErrorType = errorType;
+    public InternalErrorException(string errorType, string message) : base(ErrorCodes.Internal, message) => ErrorType = errorType;
 
     /// <summary>The full name of the exception type that was replaced, e.g. <c>System.Text.Json.JsonException</c>.</summary>
     [Id(0)] public string ErrorType { get; private set; } = "";
@@ -119,9 +121,9 @@ public sealed class InternalErrorException : NoOrgException
 [GenerateSerializer, Alias("noorg.error.watch-gap")]
 public sealed class WatchGapException : NoOrgException
 {
-    public WatchGapException() { }
+    public WatchGapException() : base(ErrorCodes.WatchGap, message: null) { }
 
-    public WatchGapException(string message) : base("watch-gap", message) { }
+    public WatchGapException(string message) : base(ErrorCodes.WatchGap, message) { }
 
-    public WatchGapException(string message, Exception innerException) : base(message, innerException) { }
+    public WatchGapException(string message, Exception innerException) : base(ErrorCodes.WatchGap, message, innerException) { }
 }

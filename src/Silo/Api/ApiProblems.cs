@@ -19,22 +19,22 @@ internal static class ApiProblems
     /// <summary>NoOrg error code to HTTP status. A code not listed is a server error.</summary>
     public static readonly IReadOnlyDictionary<string, int> StatusByCode = new Dictionary<string, int>(StringComparer.Ordinal)
     {
-        ["validation"] = StatusCodes.Status400BadRequest,
-        ["unauthorized"] = StatusCodes.Status401Unauthorized,
-        ["forbidden"] = StatusCodes.Status403Forbidden,
-        ["not-found"] = StatusCodes.Status404NotFound,
-        ["method-not-allowed"] = StatusCodes.Status405MethodNotAllowed,
-        ["conflict"] = StatusCodes.Status409Conflict,
-        ["invalid-transition"] = StatusCodes.Status409Conflict,
-        ["too-large"] = StatusCodes.Status413PayloadTooLarge,
-        ["unsupported-media-type"] = StatusCodes.Status415UnsupportedMediaType,
-        ["rate-limited"] = StatusCodes.Status429TooManyRequests,
-        ["internal"] = StatusCodes.Status500InternalServerError,
-        ["unavailable"] = StatusCodes.Status503ServiceUnavailable,
+        [ErrorCodes.Validation] = StatusCodes.Status400BadRequest,
+        [ErrorCodes.Unauthorized] = StatusCodes.Status401Unauthorized,
+        [ErrorCodes.Forbidden] = StatusCodes.Status403Forbidden,
+        [ErrorCodes.NotFound] = StatusCodes.Status404NotFound,
+        [ErrorCodes.MethodNotAllowed] = StatusCodes.Status405MethodNotAllowed,
+        [ErrorCodes.Conflict] = StatusCodes.Status409Conflict,
+        [ErrorCodes.InvalidTransition] = StatusCodes.Status409Conflict,
+        [ErrorCodes.TooLarge] = StatusCodes.Status413PayloadTooLarge,
+        [ErrorCodes.UnsupportedMediaType] = StatusCodes.Status415UnsupportedMediaType,
+        [ErrorCodes.RateLimited] = StatusCodes.Status429TooManyRequests,
+        [ErrorCodes.Internal] = StatusCodes.Status500InternalServerError,
+        [ErrorCodes.Unavailable] = StatusCodes.Status503ServiceUnavailable,
     };
 
     /// <summary>The code for a status the framework produced by itself (an unknown route, a refused key): the table read backwards.</summary>
-    public static string CodeOf(int status) => StatusByCode.FirstOrDefault(p => p.Value == status).Key ?? "internal";
+    public static string CodeOf(int status) => StatusByCode.FirstOrDefault(p => p.Value == status).Key ?? ErrorCodes.Internal;
 
     public static int StatusOf(string code) => StatusByCode.TryGetValue(code, out var status) ? status : StatusCodes.Status500InternalServerError;
 
@@ -46,10 +46,10 @@ internal static class ApiProblems
         {
             NoOrgException e => (e.Code, e.Message),
             BadHttpRequestException e => (CodeOf(e.StatusCode), BadRequestDetail(e)),
-            JsonException e => ("validation", $"the body is not valid JSON for this endpoint: {e.Message}"),
+            JsonException e => (ErrorCodes.Validation, $"the body is not valid JSON for this endpoint: {e.Message}"),
             _ when TransientErrors.IsTransient(error) =>
-                ("unavailable", $"the cluster did not answer in time ({error.GetType().Name}); retry"),
-            _ => ("internal", "the server failed; the request id names this failure in the silo's log"),
+                (ErrorCodes.Unavailable, $"the cluster did not answer in time ({error.GetType().Name}); retry"),
+            _ => (ErrorCodes.Internal, "the server failed; the request id names this failure in the silo's log"),
         };
         var problem = Create(code, detail);
         switch (error)

@@ -6,14 +6,14 @@ namespace NoOrg.Grains.Patterns.Throttling;
 [GenerateSerializer, Alias("noorg.error.rate-limited")]
 public sealed class RateLimitExceededException : NoOrgException
 {
-    public RateLimitExceededException() { }
+    public RateLimitExceededException() : base(ErrorCodes.RateLimited, message: null) { }
 
-    public RateLimitExceededException(string message) : base("rate-limited", message) { }
+    public RateLimitExceededException(string message) : base(ErrorCodes.RateLimited, message) { }
 
-    public RateLimitExceededException(string message, Exception innerException) : base(message, innerException) { }
+    public RateLimitExceededException(string message, Exception innerException) : base(ErrorCodes.RateLimited, message, innerException) { }
 
     public RateLimitExceededException(string policy, string key, TimeSpan retryAfter)
-        : base("rate-limited", $"Rate limit '{policy}' refused key '{key}'; retry after {retryAfter.TotalMilliseconds:0} ms.")
+        : base(ErrorCodes.RateLimited, $"Rate limit '{policy}' refused key '{key}'; retry after {retryAfter.TotalMilliseconds:0} ms.")
     {
         Policy = policy;
         Key = key;
