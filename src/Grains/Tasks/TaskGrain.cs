@@ -44,7 +44,6 @@ public sealed partial class TaskGrain(
     internal const string DependencyFinishedType = "task.dependency-finished";
     internal const int MaxDependencyDepth = 64;
     private const int MaxHistoryPage = 1000;
-    private const string SystemActor = "system";
 
     // Reminder due times above ~49 days are rejected by Orleans; a longer wait is re-armed when it fires.
     private static readonly TimeSpan MaxReminderDue = TimeSpan.FromDays(30);
@@ -249,13 +248,7 @@ public sealed partial class TaskGrain(
 
         ThrowIfAny(Problems(("agentId", agentId), ("actor", actor)));
         await ReserveAsync(agentId, current);
-        var now = Now();
-        var next = Bump(current, now) with
-        {
-            State = TaskState.Assigned, AssignedTo = agentId, StartedAt = null, NextAttemptAt = null, UnassignableReason = null,
-        };
-        return await ChangeReservedAsync(agentId, current, next,
-            Event(TaskAction.Assigned, current.State, TaskState.Assigned, actor, now, toAgent: agentId));
+        return await ChangeReservedAsync(agentId, current, Changes(current).Assign(agentId, actor));
     }
 
     public async Task<TaskSnapshot> ReassignAsync(string agentId, string reason, string actor)
@@ -269,10 +262,7 @@ public sealed partial class TaskGrain(
         }
 
         await ReserveAsync(agentId, current);
-        var now = Now();
-        var next = Bump(current, now) with { State = TaskState.Assigned, AssignedTo = agentId, StartedAt = null, UnassignableReason = null };
-        return await ChangeReservedAsync(agentId, current, next,
-            Event(TaskAction.Reassigned, current.State, TaskState.Assigned, actor, now, reason, current.AssignedTo, agentId));
+        return await ChangeReservedAsync(agentId, current, Changes(current).Reassign(agentId, reason, actor));
     }
 
     public async Task<TaskSnapshot> UnassignAsync(string reason, string actor)
@@ -280,10 +270,7 @@ public sealed partial class TaskGrain(
         var current = Require();
         TaskTransition.Unassign.Ensure(current);
         ThrowIfAny(Problems(("reason", reason), ("actor", actor)));
-        var now = Now();
-        var next = Bump(current, now) with { State = TaskState.Pending, AssignedTo = null, StartedAt = null, NextAttemptAt = null };
-        return await ChangeAsync(current, next,
-            Event(TaskAction.Unassigned, current.State, TaskState.Pending, actor, now, reason, fromAgent: current.AssignedTo));
+        return await ChangeAsync(current, Changes(current).Unassign(reason, actor));
     }
 
     /// <summary>
@@ -324,17 +311,14 @@ public sealed partial class TaskGrain(
         TaskTransition.Start.Ensure(current);
         TaskTransition.Start.EnsureHolder(current, agentId);
         // The clock is read before arming, so the reminder never fires before StartedAt + Timeout.
-        var now = Now();
-        var attempt = current.Attempt + 1;
+        var change = Changes(current).Start(agentId);
         if (current.Spec.Timeout is { } timeout)
         {
             // Armed before the write: a reminder left by a failed write finds its attempt not running and removes itself.
-            await ArmAsync(TimeoutReminder(attempt), timeout);
+            await ArmAsync(TimeoutReminder(change.Next.Attempt), timeout);
         }
 
-        var next = Bump(current, now) with { State = TaskState.Running, Attempt = attempt, StartedAt = now };
-        return await ChangeAsync(current, next,
-            Event(TaskAction.Started, current.State, TaskState.Running, agentId, now, $"attempt {attempt} of {current.Spec.MaxAttempts}", toAgent: agentId));
+        return await ChangeAsync(current, change);
     }
 
     public Task<TaskSnapshot> CompleteAsync(string agentId, string resultJson, TimeSpan? processingTime) => CheckedAgainstStorageAsync(() => CompleteCoreAsync(agentId, resultJson, processingTime));
@@ -362,17 +346,7 @@ public sealed partial class TaskGrain(
         }
 
         ThrowIfAny(problems);
-        var now = Now();
-        var next = Bump(current, now) with
-        {
-            State = TaskState.Completed,
-            FinishedAt = now,
-            ResultJson = resultJson,
-            Error = null,
-            NextAttemptAt = null,
-            ProcessingTime = processingTime ?? (now - (current.StartedAt ?? now)),
-        };
-        return await ChangeAsync(current, next, Event(TaskAction.Completed, current.State, TaskState.Completed, agentId, now, fromAgent: agentId));
+        return await ChangeAsync(current, Changes(current).Complete(agentId, resultJson, processingTime));
     }
 
     public Task<TaskSnapshot> FailAsync(string agentId, string error) => CheckedAgainstStorageAsync(() => FailCoreAsync(agentId, error));
@@ -393,9 +367,7 @@ public sealed partial class TaskGrain(
             throw Invalid(problem);
         }
 
-        var cause = TaskSpecRules.Shorten(error, TaskSpecRules.MaxErrorLength);
-        var (next, change) = RetryOrFail(current, Now(), TaskAction.Failed, cause, agentId);
-        return await ChangeAsync(current, next, change);
+        return await ChangeAsync(current, Changes(current).Fail(agentId, TaskSpecRules.Shorten(error, TaskSpecRules.MaxErrorLength)));
     }
 
     public async Task<TaskSnapshot> CancelAsync(string reason, string actor)
@@ -408,10 +380,7 @@ public sealed partial class TaskGrain(
         }
 
         TaskTransition.Cancel.Ensure(current);
-        var now = Now();
-        var next = Bump(current, now) with { State = TaskState.Cancelled, FinishedAt = now, NextAttemptAt = null };
-        return await ChangeAsync(current, next,
-            Event(TaskAction.Cancelled, current.State, TaskState.Cancelled, actor, now, reason, fromAgent: Holder(current)));
+        return await ChangeAsync(current, Changes(current).Cancel(reason, actor));
     }
 
     public async Task<Page<TaskEvent>> GetHistoryAsync(int skip, int take)
@@ -456,20 +425,9 @@ public sealed partial class TaskGrain(
             return; // unknown or already finished
         }
 
-        var now = Now();
-        if (outcome == TaskState.Completed && current.WaitingOn.Contains(dependencyId, StringComparer.Ordinal))
+        if (Changes(current).DependencyFinished(dependencyId, outcome) is { } change)
         {
-            var next = Bump(current, now) with { WaitingOn = [.. current.WaitingOn.Where(d => d != dependencyId)] };
-            await ChangeAsync(current, next,
-                Event(TaskAction.DependencySatisfied, current.State, current.State, SystemActor, now, $"dependency {dependencyId} completed"));
-        }
-        else if (outcome is TaskState.Failed or TaskState.Cancelled
-            && (current.Spec.DependsOn ?? []).Contains(dependencyId, StringComparer.Ordinal))
-        {
-            var error = outcome == TaskState.Failed ? $"dependency {dependencyId} failed" : $"dependency {dependencyId} was cancelled";
-            var next = Bump(current, now) with { State = TaskState.Failed, FinishedAt = now, Error = error, NextAttemptAt = null };
-            await ChangeAsync(current, next,
-                Event(TaskAction.Failed, current.State, TaskState.Failed, SystemActor, now, error, fromAgent: Holder(current)));
+            await ChangeAsync(current, change);
         }
     }
 
@@ -480,22 +438,7 @@ public sealed partial class TaskGrain(
             return; // the agent's view is stale: it no longer holds this task
         }
 
-        var now = Now();
-        var cause = $"agent {agentId} lost: {reason}";
-        TaskSnapshot next;
-        TaskEvent change;
-        if (current.State == TaskState.Assigned)
-        {
-            // The work never started, so no attempt was spent: straight back to the queue.
-            next = Bump(current, now) with { State = TaskState.Pending, AssignedTo = null, StartedAt = null, NextAttemptAt = null, Error = cause };
-            change = Event(TaskAction.AgentLost, current.State, TaskState.Pending, SystemActor, now, cause + "; not started, back to pending", agentId);
-        }
-        else
-        {
-            (next, change) = RetryOrFail(current, now, TaskAction.AgentLost, cause, SystemActor);
-        }
-
-        await ChangeAsync(current, next, change);
+        await ChangeAsync(current, Changes(current).AgentLost(agentId, reason));
     }
 
     /// <summary>
@@ -512,14 +455,14 @@ public sealed partial class TaskGrain(
             return; // dispatch repeats itself every pass: only a new reason is worth noting
         }
 
-        var now = Now();
-        var note = Event(TaskAction.Unassignable, current.State, current.State, "dispatcher", now, reason);
+        var change = Changes(current).Unassignable(reason);
         if (unstoredNote is not null || (await webhooks.MatchingAsync(EventType(TaskAction.Unassignable))).Count > 0)
         {
-            await ChangeAsync(current, Bump(current, now) with { UnassignableReason = reason }, note);
+            await ChangeAsync(current, change);
             return;
         }
 
+        var note = change.Event;
         state.State = state.State with { Task = current with { UnassignableReason = reason }, HistoryTotal = note.Sequence };
         unstoredNote = note;
         await Feed.PublishAsync([note]);
@@ -575,14 +518,10 @@ public sealed partial class TaskGrain(
             return;
         }
 
-        var now = Now();
-        if (now + ReminderTolerance < started + timeout)
+        if (Changes(current).TimeOut(ReminderTolerance) is { } change)
         {
-            return; // early: the reminder's period brings it back
-        }
-
-        var (next, change) = RetryOrFail(current, now, TaskAction.TimedOut, $"timed out after {Seconds(timeout)}", SystemActor);
-        await ChangeAsync(current, next, change);
+            await ChangeAsync(current, change);
+        } // else early: the reminder's period brings it back
     }
 
     private async Task EnforceDeadlineAsync(TaskSnapshot current)
@@ -593,35 +532,13 @@ public sealed partial class TaskGrain(
             return;
         }
 
-        var now = Now();
-        if (now < deadline)
+        if (Changes(current).DeadlineExceeded() is not { } change)
         {
-            await ArmAsync(DeadlineReminder, deadline - now); // moved later by an update, or longer than one reminder wait
+            await ArmAsync(DeadlineReminder, deadline - Now()); // moved later by an update, or longer than one reminder wait
             return;
         }
 
-        var error = $"deadline exceeded at {deadline:O}";
-        var next = Bump(current, now) with { State = TaskState.Failed, FinishedAt = now, Error = error, NextAttemptAt = null };
-        await ChangeAsync(current, next, Event(TaskAction.DeadlineExceeded, current.State, TaskState.Failed, SystemActor, now, error, Holder(current)));
-    }
-
-    /// <summary>A failed attempt: back to pending after the back-off while attempts remain, otherwise failed for good.</summary>
-    private (TaskSnapshot Next, TaskEvent Change) RetryOrFail(TaskSnapshot current, DateTimeOffset now, TaskAction cause, string error, string actor)
-    {
-        var attempt = current.Attempt;
-        var max = current.Spec.MaxAttempts;
-        if (attempt < max)
-        {
-            var delay = RetryPolicy.Delay(current.Spec.RetryBackoff, Math.Max(1, attempt));
-            DateTimeOffset? at = delay > TimeSpan.Zero ? now + delay : null;
-            var retry = Bump(current, now) with { State = TaskState.Pending, AssignedTo = null, StartedAt = null, NextAttemptAt = at, Error = error };
-            var when = at is { } t ? $"next attempt at {t:O} (after {Seconds(delay)})" : "next attempt now";
-            var action = cause == TaskAction.Failed ? TaskAction.RetryScheduled : cause;
-            return (retry, Event(action, current.State, TaskState.Pending, actor, now, $"{error}; attempt {attempt} of {max} failed, {when}", current.AssignedTo));
-        }
-
-        var failed = Bump(current, now) with { State = TaskState.Failed, FinishedAt = now, Error = error, NextAttemptAt = null };
-        return (failed, Event(cause, current.State, TaskState.Failed, actor, now, $"{error}; no attempts left ({attempt} of {max})", current.AssignedTo));
+        await ChangeAsync(current, change);
     }
 
     private async Task CheckDependenciesAsync(IReadOnlyList<string> dependsOn)
@@ -710,6 +627,9 @@ public sealed partial class TaskGrain(
     }
 
     /// <summary>Like <see cref="ChangeAsync"/>, but gives the agent's reservation back if the change cannot be stored.</summary>
+    private Task<TaskSnapshot> ChangeReservedAsync(string agentId, TaskSnapshot current, TaskChange change) =>
+        ChangeReservedAsync(agentId, current, change.Next, change.Event);
+
     private async Task<TaskSnapshot> ChangeReservedAsync(string agentId, TaskSnapshot current, TaskSnapshot next, TaskEvent change)
     {
         try
@@ -727,6 +647,8 @@ public sealed partial class TaskGrain(
     }
 
     /// <summary>The change pipeline: write, project, publish, then the effects on other grains.</summary>
+    private Task<TaskSnapshot> ChangeAsync(TaskSnapshot current, TaskChange change) => ChangeAsync(current, change.Next, change.Event);
+
     private async Task<TaskSnapshot> ChangeAsync(TaskSnapshot? current, TaskSnapshot next, TaskEvent change, string? specHash = null)
     {
         if (next.State != TaskState.Pending && next.UnassignableReason is not null)
@@ -994,7 +916,10 @@ public sealed partial class TaskGrain(
 
     private static TaskSnapshot Bump(TaskSnapshot task, DateTimeOffset now) => task with { Version = task.Version + 1, UpdatedAt = now };
 
-    private static string? Holder(TaskSnapshot task) => task.State is TaskState.Assigned or TaskState.Running ? task.AssignedTo : null;
+    private static string? Holder(TaskSnapshot task) => TaskChanges.Holder(task);
+
+    /// <summary>The decisions for a change of <paramref name="current"/> made now, numbered as the next history entry.</summary>
+    private TaskChanges Changes(TaskSnapshot current) => new(current, Now(), state.State.HistoryTotal + 1);
 
     /// <summary>The clock, to the microsecond: what the databases keep, so the index and the state agree exactly.</summary>
     private DateTimeOffset Now()
@@ -1003,7 +928,6 @@ public sealed partial class TaskGrain(
         return new DateTimeOffset(now.UtcTicks - (now.UtcTicks % 10), TimeSpan.Zero);
     }
 
-    private static string Seconds(TimeSpan span) => span.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + "s";
 
     private static List<string> Problems(params (string Field, string? Value)[] required) =>
         [.. required.Select(r => TaskSpecRules.TextProblem(r.Field, r.Value)).OfType<string>()];

@@ -20,10 +20,12 @@ public sealed class SagaFailoverTests(ITestOutputHelper output)
         await OwnCluster.RunAsync(StorageProvider.Postgres, new Dictionary<string, string> { ["NOORG_SAGAS_RESUME_PERIOD_SECONDS"] = "2" }, async cluster =>
         {
             // A saga id whose coordinator lives on the secondary silo, so the client's gateway (the primary) survives.
+            // Under load the secondary can take a while to be offered new activations after the cluster starts: keep looking.
             var secondary = cluster.SecondarySilos[0];
             var management = cluster.Client.GetGrain<IManagementGrain>(0);
             string? sagaId = null;
-            for (var i = 0; i < 200 && sagaId is null; i++)
+            var looking = System.Diagnostics.Stopwatch.StartNew();
+            while (sagaId is null && looking.Elapsed < TimeSpan.FromSeconds(60))
             {
                 var candidate = SagaClientExtensions.NewSagaId();
                 var grain = cluster.Client.GetGrain<ISagaGrain>(candidate);
