@@ -468,91 +468,27 @@ public sealed partial class AgentHealthGrain(
     {
         var now = facts.Now;
         var previous = state.State;
-        var failing = results.Where(r => !r.Passed).ToList();
-        var status = failing.Count == 0 ? HealthStatus.Healthy : failing.Max(r => r.Status);
-        var reasons = failing.Select(r => $"{r.Check}: {r.Detail}").ToList();
-        var failingBefore = previous.Checks.Where(c => !c.Passed).Select(c => c.Check).Order(StringComparer.Ordinal);
-        var failingNames = failing.Select(c => c.Check).Order(StringComparer.Ordinal).ToList();
-        var changedChecks = !failingBefore.SequenceEqual(failingNames, StringComparer.Ordinal);
-        var (issues, issueCount, issuesChanged) = TrackIssues(previous, results, now);
-
-        var history = previous.History;
-        if (status != previous.Status)
+        var round = HealthRound.Evaluate(previous, results, now, Id, Settings.HistoryLimit, unprojectedIssues);
+        unprojectedIssues.UnionWith(round.TouchedIssues);
+        var (status, changedChecks, issuesChanged) = (round.Next.Status, round.ChecksChanged, round.IssuesChanged);
+        if (round.StatusChanged)
         {
-            history = [.. history.Append(new HealthStatusChange(now, previous.Status, status, reasons)).TakeLast(Settings.HistoryLimit)];
-            LogStatusChanged(logger, Id, previous.Status, status, string.Join("; ", reasons));
+            LogStatusChanged(logger, Id, previous.Status, status, round.Reason ?? "");
         }
 
-        state.State = previous with
-        {
-            Status = status,
-            Reasons = reasons,
-            UnhealthySince = status == HealthStatus.Unhealthy ? previous.UnhealthySince ?? now : null,
-            Checks = results,
-            ConsecutiveFailures = failing.Count > 0 ? previous.ConsecutiveFailures + 1 : 0,
-            CheckedAt = now,
-            Issues = issues,
-            IssueCount = issueCount,
-            History = history,
-        };
-
-        if (status != previous.Status || changedChecks || issuesChanged || projectionDue || outcomesUnsaved || now - lastWrite >= ReminderPeriod)
+        state.State = round.Next;
+        if (round.StatusChanged || changedChecks || issuesChanged || projectionDue || outcomesUnsaved || now - lastWrite >= ReminderPeriod)
         {
             await WriteAsync(state.State);
             await ProjectAsync();
         }
 
-        var heartbeat = failing.FirstOrDefault(r => r.Check == HeartbeatCheck.CheckName && r.Status == HealthStatus.Unhealthy);
+        var heartbeat = round.Failing.FirstOrDefault(r => r.Check == HeartbeatCheck.CheckName && r.Status == HealthStatus.Unhealthy);
         var graceOver = status == HealthStatus.Unhealthy && now - state.State.UnhealthySince >= TimeSpan.FromSeconds(Settings.GracePeriodSeconds);
         var handBack = graceOver && (facts.Agent.ActiveTaskIds.Count > 0 || (heartbeat is not null && facts.Agent.Status != AgentStatus.Offline));
-        var reason = reasons.Count == 0 ? null : string.Join("; ", reasons);
-        return facts.Agent.Health != status || status != previous.Status || changedChecks || handBack
-            ? new AgentHealthVerdict(status, reason, handBack, heartbeat?.Detail)
+        return facts.Agent.Health != status || round.StatusChanged || changedChecks || handBack
+            ? new AgentHealthVerdict(status, round.Reason, handBack, heartbeat?.Detail)
             : null;
-    }
-
-    /// <summary>Opens an issue for a newly failing check, updates the open one of a check failing again, resolves it when it passes.</summary>
-    private (List<HealthIssue> Issues, int Count, bool Changed) TrackIssues(AgentHealthState previous, HealthCheckResult[] results, DateTimeOffset now)
-    {
-        var issues = previous.Issues.ToList();
-        var count = previous.IssueCount;
-        var changed = false;
-        foreach (var result in results)
-        {
-            var open = issues.FindIndex(i => i.Check == result.Check && i.State == HealthIssueState.Open);
-            if (!result.Passed)
-            {
-                if (open >= 0)
-                {
-                    var issue = issues[open];
-                    issues[open] = issue with { Severity = result.Status, Detail = result.Detail, Occurrences = issue.Occurrences + 1, UpdatedAt = now };
-                    unprojectedIssues.Add(issue.Id);
-                    changed |= issue.Severity != result.Status;
-                }
-                else
-                {
-                    var id = $"{Id}:{result.Check}:{++count}";
-                    issues.Add(new HealthIssue(id, Id, result.Check, result.Status, HealthIssueState.Open, result.Detail, 1, now, now));
-                    unprojectedIssues.Add(id);
-                    changed = true;
-                }
-            }
-            else if (open >= 0)
-            {
-                issues[open] = issues[open] with
-                {
-                    State = HealthIssueState.Resolved, ResolvedAt = now, ResolvedBy = SystemActor, Note = $"check passed: {result.Detail}", UpdatedAt = now,
-                };
-                unprojectedIssues.Add(issues[open].Id);
-                changed = true;
-            }
-        }
-
-        // Open issues stay; of the resolved ones only the newest are kept here (the index keeps them all).
-        var resolved = issues.Where(i => i.State == HealthIssueState.Resolved).OrderBy(i => i.ResolvedAt).ToList();
-        var dropped = resolved.Take(Math.Max(0, resolved.Count - Settings.HistoryLimit)).Select(i => i.Id).ToHashSet(StringComparer.Ordinal);
-        dropped.ExceptWith(unprojectedIssues);
-        return ([.. issues.Where(i => !dropped.Contains(i.Id))], count, changed);
     }
 
     /// <summary>The agent is gone: monitoring stops, open issues are resolved, its aggregate row is removed.</summary>
