@@ -17,6 +17,7 @@ var root = new RootCommand("noorg: operate a NoOrg cluster. Configuration comes 
     ResilienceCommands.Create(),
     WebhooksCommands.Create(),
     KeysCommands.Create(),
+    AuthCommands.Create(),
     OutboxCommands.Create(),
     BenchCommand.Create(),
 };

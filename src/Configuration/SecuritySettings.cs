@@ -29,8 +29,32 @@ public sealed class SecuritySettings
     public IReadOnlyList<string> ApiKeyList =>
         ApiKeys.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
+    [Setting("JWT_ISSUER", "issuer (iss) a JWT bearer token must have; empty: JWTs are not accepted")]
+    public string JwtIssuer { get; set; } = "";
+
+    [Setting("JWT_AUDIENCE", "audience (aud) a JWT bearer token must have; required with NOORG_SECURITY_JWT_ISSUER")]
+    public string JwtAudience { get; set; } = "";
+
+    [Setting("JWT_KEY_FILES", "comma-separated files of the keys a JWT may be signed with (PEM RSA or EC public key, or an HMAC secret of 32+ bytes); every one is valid, so keys can rotate; re-read when a file changes")]
+    public string JwtKeyFiles { get; set; } = "";
+
+    [Setting("JWT_CLOCK_SKEW_SECONDS", "how far a JWT's exp and nbf may be off the silo's clock")]
+    [Range(0, 300)]
+    public int JwtClockSkewSeconds { get; set; } = 30;
+
+    public IReadOnlyList<string> JwtKeyFileList =>
+        JwtKeyFiles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>JWT bearer tokens are accepted (an issuer is configured).</summary>
+    public bool JwtEnabled => JwtIssuer.Length > 0;
+
     internal IEnumerable<SettingError> Validate(GeneralSettings general)
     {
+        foreach (var error in ValidateJwt())
+        {
+            yield return error;
+        }
+
         if (general.IsProduction && !RequireAuth)
         {
             yield return new SettingError("NOORG_SECURITY_REQUIRE_AUTH", "false", "must be true when NOORG_ENVIRONMENT=production");
@@ -52,6 +76,47 @@ public sealed class SecuritySettings
         {
             yield return new SettingError("NOORG_SECURITY_API_KEYS", "***",
                 $"{shortKeys} key(s) shorter than {MinimumKeyLength} characters; generate one with: openssl rand -hex 32");
+        }
+    }
+
+    private IEnumerable<SettingError> ValidateJwt()
+    {
+        if (!JwtEnabled && (JwtAudience.Length > 0 || JwtKeyFileList.Count > 0))
+        {
+            yield return new SettingError("NOORG_SECURITY_JWT_ISSUER", null, "required when NOORG_SECURITY_JWT_AUDIENCE or NOORG_SECURITY_JWT_KEY_FILES is set");
+        }
+
+        if (!JwtEnabled)
+        {
+            yield break;
+        }
+
+        if (JwtAudience.Length == 0)
+        {
+            yield return new SettingError("NOORG_SECURITY_JWT_AUDIENCE", null, "required with NOORG_SECURITY_JWT_ISSUER");
+        }
+
+        if (JwtKeyFileList.Count == 0)
+        {
+            yield return new SettingError("NOORG_SECURITY_JWT_KEY_FILES", null, "at least one key file is required with NOORG_SECURITY_JWT_ISSUER");
+        }
+
+        foreach (var file in JwtKeyFileList)
+        {
+            string? problem = null;
+            try
+            {
+                Security.JwtKeyFiles.Load(file);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or System.Security.Cryptography.CryptographicException)
+            {
+                problem = e.Message;
+            }
+
+            if (problem is not null)
+            {
+                yield return new SettingError("NOORG_SECURITY_JWT_KEY_FILES", JwtKeyFiles, $"cannot read a key from '{file}': {problem}");
+            }
         }
     }
 }

@@ -33,7 +33,7 @@ internal sealed class ApiAuthorizationResults(IProblemDetailsService problems) :
             var failure = (await context.AuthenticateAsync()).Failure?.Message;
             problem = ApiProblems.Create("unauthorized", failure is null
                 ? "no credential: send 'Authorization: Bearer KEY' or 'X-Api-Key: KEY'"
-                : $"{failure}: send a valid key as 'Authorization: Bearer KEY' or 'X-Api-Key: KEY'");
+                : $"{failure}; send a valid API key or token as 'Authorization: Bearer ...' (or a key as 'X-Api-Key: KEY')");
             context.Response.Headers.WWWAuthenticate = "Bearer";
         }
 

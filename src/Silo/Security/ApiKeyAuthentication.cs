@@ -108,8 +108,9 @@ public static class ApiKeyAuthentication
     public static IServiceCollection AddNoOrgAuthentication(this IServiceCollection services, NoOrgSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddAuthentication(JwtAuthentication.SelectorName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null)
+            .AddNoOrgJwt(settings);
         services.AddSingleton<IAuthorizationHandler, ApiAccessHandler>();
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, ApiAuthorizationResults>();
         services.AddSingleton<AuthFailureThrottle>();

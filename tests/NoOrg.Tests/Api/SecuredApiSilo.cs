@@ -24,10 +24,35 @@ public sealed class SecuredApiSilo : IAsyncLifetime
 
     public string DataDirectory => data;
 
+    public const string Issuer = "https://issuer.noorg.test";
+    public const string Audience = "noorg-tests";
+
+    /// <summary>An HMAC secret the silo accepts tokens of.</summary>
+    public string HmacKeyFile => Path.Combine(data, "keys", "hs1.key");
+
+    /// <summary>The private half of an RSA key whose public half the silo accepts (both valid at once).</summary>
+    public string RsaPrivateKeyFile => Path.Combine(data, "keys", "rs1-private.pem");
+
+    /// <summary>A key the silo does not know.</summary>
+    public string UnknownKeyFile => Path.Combine(data, "keys", "other.key");
+
     public async Task InitializeAsync()
     {
+        Directory.CreateDirectory(Path.Combine(data, "keys"));
+        await File.WriteAllTextAsync(HmacKeyFile, Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
+        await File.WriteAllTextAsync(UnknownKeyFile, Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
+        using (var rsa = System.Security.Cryptography.RSA.Create(2048))
+        {
+            await File.WriteAllTextAsync(RsaPrivateKeyFile, rsa.ExportPkcs8PrivateKeyPem());
+            await File.WriteAllTextAsync(Path.Combine(data, "keys", "rs1.pem"), rsa.ExportSubjectPublicKeyInfoPem());
+        }
+
         silo = SiloProcess.Start(data, new Dictionary<string, string?>
         {
+            ["NOORG_SECURITY_JWT_ISSUER"] = Issuer,
+            ["NOORG_SECURITY_JWT_AUDIENCE"] = Audience,
+            ["NOORG_SECURITY_JWT_KEY_FILES"] = $"{HmacKeyFile},{Path.Combine(data, "keys", "rs1.pem")}",
+            ["NOORG_SECURITY_JWT_CLOCK_SKEW_SECONDS"] = "5",
             ["NOORG_DASHBOARD_ENABLED"] = "false",
             ["NOORG_SECURITY_REQUIRE_AUTH"] = "true",
             ["NOORG_SECURITY_API_KEYS"] = Bootstrap,
