@@ -90,6 +90,21 @@ public sealed class ApiJwtTests(SecuredApiSilo silo) : IClassFixture<SecuredApiS
         Assert.Contains((await silo.SendAsync(SecuredApiSilo.Bootstrap, HttpMethod.Get, $"/v1/agents/theirs-{run}")).Body!["status"]!.GetValue<string>(), new[] { "available", "busy" });
     }
 
+    [Fact]
+    public async Task A_key_file_that_changes_is_read_again_without_a_restart()
+    {
+        var before = Mint(silo.HmacKeyFile, roles: ["reader"]);
+        Assert.Equal(200, (await silo.SendAsync(before, HttpMethod.Get, "/v1/tasks")).Status);
+
+        await File.WriteAllTextAsync(silo.HmacKeyFile, Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
+        var after = Mint(silo.HmacKeyFile, roles: ["reader"]);
+
+        Assert.Equal(200, (await silo.SendAsync(after, HttpMethod.Get, "/v1/tasks")).Status);
+        var (status, problem, _) = await silo.SendAsync(before, HttpMethod.Get, "/v1/tasks", source: "127.0.0.40");
+        Assert.Equal(401, status);
+        Assert.Contains("signature does not verify", problem!["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
     private static string Mint(string keyFile, string[]? roles = null, string[]? agents = null, string subject = "tester",
         string issuer = SecuredApiSilo.Issuer, string audience = SecuredApiSilo.Audience, DateTime? notBefore = null, DateTime? expires = null) =>
         JwtKeyFiles.Mint(JwtKeyFiles.Load(keyFile), issuer, audience, subject, roles ?? ["operator"], agents ?? [],
