@@ -103,17 +103,7 @@ public sealed class SecuritySettings
 
         foreach (var file in JwtKeyFileList)
         {
-            string? problem = null;
-            try
-            {
-                Security.JwtKeyFiles.Load(file);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or System.Security.Cryptography.CryptographicException)
-            {
-                problem = e.Message;
-            }
-
-            if (problem is not null)
+            if (!Security.JwtKeyFiles.TryLoad(file, out _, out var problem))
             {
                 yield return new SettingError("NOORG_SECURITY_JWT_KEY_FILES", JwtKeyFiles, $"cannot read a key from '{file}': {problem}");
             }

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using NoOrg.Configuration.Security;
-using NoOrg.Grains.Security;
 
 namespace NoOrg.Cli.Commands;
 
@@ -15,10 +14,7 @@ internal static class AuthCommands
     {
         var key = new Option<string>("--key") { Description = "Key file to sign with: an HMAC secret (32+ bytes) or a PEM RSA/EC private key; its name is the kid", Required = true };
         var subject = new Option<string>("--subject") { Description = "Who the token is for (sub; recorded as jwt:SUBJECT in histories)", Required = true };
-        var roles = new Option<AccessRole[]>("--role")
-        {
-            Description = "admin, operator, agent or reader (repeatable)", Required = true, AllowMultipleArgumentsPerToken = true,
-        }.Names<AccessRole[], AccessRole>();
+        var roles = KeysCommands.RolesOption();
         var agents = new Option<string[]>("--agent") { Description = "Agent id an agent token acts for (repeatable)", AllowMultipleArgumentsPerToken = true };
         var lifetime = new Option<TimeSpan>("--lifetime") { Description = "How long the token is valid, as hh:mm:ss", DefaultValueFactory = _ => DefaultLifetime };
         var issuer = new Option<string?>("--issuer") { Description = "iss (default: NOORG_SECURITY_JWT_ISSUER)" };
@@ -36,7 +32,11 @@ internal static class AuthCommands
                 throw new CliInputException("give --issuer and --audience (or set NOORG_SECURITY_JWT_ISSUER and NOORG_SECURITY_JWT_AUDIENCE) and a positive --lifetime");
             }
 
-            SecurityKeyOrFail(parse.GetValue(key)!, out var signing);
+            if (!JwtKeyFiles.TryLoad(parse.GetValue(key)!, out var signing, out var problem))
+            {
+                throw new CliInputException($"--key: {problem}");
+            }
+
             var now = DateTime.UtcNow;
             var token = JwtKeyFiles.Mint(signing, iss, aud, parse.GetValue(subject)!,
                 [.. parse.GetValue(roles)!.Select(r => r.ToString().ToLowerInvariant())], parse.GetValue(agents) ?? [], now, now + parse.GetValue(lifetime));
@@ -44,17 +44,5 @@ internal static class AuthCommands
             return Task.FromResult(CliContext.Ok);
         }));
         return command;
-    }
-
-    private static void SecurityKeyOrFail(string path, out Microsoft.IdentityModel.Tokens.SecurityKey key)
-    {
-        try
-        {
-            key = JwtKeyFiles.Load(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or System.Security.Cryptography.CryptographicException)
-        {
-            throw new CliInputException($"--key: {e.Message}");
-        }
     }
 }

@@ -18,10 +18,7 @@ internal static class KeysCommands
     private static Command CreateKey()
     {
         var name = new Option<string>("--name") { Description = "What the key is for (shown in lists and recorded in histories)", Required = true };
-        var roles = new Option<AccessRole[]>("--role")
-        {
-            Description = "admin, operator, agent or reader (repeatable)", Required = true, AllowMultipleArgumentsPerToken = true,
-        }.Names<AccessRole[], AccessRole>();
+        var roles = RolesOption();
         var agents = new Option<string[]>("--agent") { Description = "Agent id an agent key acts for (repeatable; required with --role agent)", AllowMultipleArgumentsPerToken = true };
         var expiresIn = new Option<TimeSpan?>("--expires-in") { Description = "How long the key works, as d.hh:mm:ss (30.00:00:00 for 30 days); for ever if left out" };
         var command = new Command("create", "Create a key; prints its secret once (it is stored only as a salted hash)") { name, roles, agents, expiresIn };
@@ -34,6 +31,12 @@ internal static class KeysCommands
         }));
         return command;
     }
+
+    /// <summary><c>--role</c>, repeatable, required: what a key or token may do.</summary>
+    public static Option<AccessRole[]> RolesOption() => new Option<AccessRole[]>("--role")
+    {
+        Description = "admin, operator, agent or reader (repeatable)", Required = true, AllowMultipleArgumentsPerToken = true,
+    }.Names<AccessRole[], AccessRole>();
 
     private static Command List()
     {

@@ -52,6 +52,23 @@ public static class JwtKeyFiles
         }
     }
 
+    /// <summary>Like <see cref="Load"/>, with what went wrong (an unreadable file, not a key) as <paramref name="problem"/>.</summary>
+    public static bool TryLoad(string path, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out SecurityKey? key, out string problem)
+    {
+        try
+        {
+            key = Load(path);
+            problem = "";
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or CryptographicException)
+        {
+            key = null;
+            problem = e.Message;
+            return false;
+        }
+    }
+
     /// <summary>The signing algorithm for a key: HS256, RS256, or ES256/384/512 by curve size.</summary>
     public static string Algorithm(SecurityKey key) => key switch
     {

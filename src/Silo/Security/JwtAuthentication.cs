@@ -28,13 +28,13 @@ internal sealed partial class JwtSigningKeys(NoOrgSettings settings, ILogger<Jwt
                     continue;
                 }
 
-                try
+                if (JwtKeyFiles.TryLoad(file, out var key, out var problem))
                 {
-                    loaded[file] = (written, JwtKeyFiles.Load(file));
+                    loaded[file] = (written, key);
                 }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or System.Security.Cryptography.CryptographicException)
+                else
                 {
-                    LogUnreadable(logger, file, e.Message);
+                    LogUnreadable(logger, file, problem);
                 }
             }
 
