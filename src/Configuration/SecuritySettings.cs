@@ -7,7 +7,7 @@ public sealed class SecuritySettings
 {
     internal const int MinimumKeyLength = 32;
 
-    [Setting("REQUIRE_AUTH", "require an API key for the dashboard and every HTTP endpoint except /health; always true in production")]
+    [Setting("REQUIRE_AUTH", "require a credential (API key or JWT) with the right role for the HTTP API, its document, the dashboard and /metrics (not /health); always true in production")]
     public bool RequireAuth { get; set; }
 
     [Setting("API_KEYS", "comma-separated bootstrap API keys (role admin) accepted as 'Authorization: Bearer KEY', 'X-Api-Key: KEY' or basic-auth password; at least 32 characters each; more keys with: noorg keys create")]
