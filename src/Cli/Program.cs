@@ -16,6 +16,8 @@ var root = new RootCommand("noorg: operate a NoOrg cluster. Configuration comes 
     CacheCommands.Create(),
     ResilienceCommands.Create(),
     WebhooksCommands.Create(),
+    KeysCommands.Create(),
+    AuthCommands.Create(),
     OutboxCommands.Create(),
     BenchCommand.Create(),
 };

@@ -94,6 +94,17 @@ public sealed class UnavailableException : NoOrgException
     public UnavailableException(string message, Exception innerException) : base(ErrorCodes.Unavailable, message, innerException) { }
 }
 
+/// <summary>The caller is known but its credential does not allow this operation (a role it lacks, another agent's work).</summary>
+[GenerateSerializer, Alias("noorg.error.forbidden")]
+public sealed class ForbiddenException : NoOrgException
+{
+    public ForbiddenException() { }
+
+    public ForbiddenException(string message) : base("forbidden", message) { }
+
+    public ForbiddenException(string message, Exception innerException) : base(message, innerException) { }
+}
+
 /// <summary>
 /// The cluster failed with an error that has no NoOrg code and could not cross the wire as it was (a driver's or a
 /// library's own exception type). <see cref="ErrorType"/> names the original type; the message is its message.

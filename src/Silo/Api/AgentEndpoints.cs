@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Mvc;
 using NoOrg.Client;
 using NoOrg.Grains;
 using NoOrg.Grains.Agents;
+using NoOrg.Silo.Security;
 
 namespace NoOrg.Silo.Api;
 
@@ -20,26 +21,26 @@ internal static class AgentEndpoints
         agents.MapPut("/{id}", (string id, AgentRegistration registration, INoOrgClient api) => api.Agents.RegisterAsync(id, registration))
             .WithName("RegisterAgent").WithSummary("Register an agent (the same details again are a no-op, others a 409)")
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .Example(ApiExamples.AgentRegistration, ApiExamples.AgentSnapshot);
+            .Example(ApiExamples.AgentRegistration, ApiExamples.AgentSnapshot).AgentMay(AgentBinding.RouteId);
         agents.MapGet("/{id}", (string id, INoOrgClient api) => api.Agents.GetAsync(id)).WithName("GetAgent").WithSummary("One agent")
-            .ProducesProblem(StatusCodes.Status404NotFound).Example(null, ApiExamples.AgentSnapshot);
+            .ProducesProblem(StatusCodes.Status404NotFound).Example(null, ApiExamples.AgentSnapshot).AgentMay(AgentBinding.RouteId);
         agents.MapPatch("/{id}", (string id, AgentUpdate update, INoOrgClient api) => api.Agents.UpdateAsync(id, update)).WithName("UpdateAgent")
-            .WithSummary("Change a registered agent (null fields stay)").ProducesProblem(StatusCodes.Status404NotFound).Example(ApiExamples.AgentUpdate, ApiExamples.AgentSnapshot);
+            .WithSummary("Change a registered agent (null fields stay)").ProducesProblem(StatusCodes.Status404NotFound).Example(ApiExamples.AgentUpdate, ApiExamples.AgentSnapshot).AgentMay(AgentBinding.RouteId);
         agents.MapDelete("/{id}", RemoveAsync).WithName("RemoveAgent").WithSummary("Unregister an agent: it goes offline and hands back the tasks it holds")
-            .ProducesProblem(StatusCodes.Status404NotFound).Example(null, null);
+            .ProducesProblem(StatusCodes.Status404NotFound).Example(null, null).AgentMay(AgentBinding.RouteId);
         agents.MapGet("/{id}/history", (string id, INoOrgClient api, int skip = 0, int take = 100) => api.Agents.HistoryAsync(id, skip, take))
-            .WithName("AgentHistory").WithSummary("The agent's history, newest first").Example(null, ApiExamples.AgentHistory);
+            .WithName("AgentHistory").WithSummary("The agent's history, newest first").Example(null, ApiExamples.AgentHistory).AgentMay(AgentBinding.RouteId);
         agents.MapPost("/{id}/drain", (string id, [FromBody] ReasonRequest? body, INoOrgClient api) => api.Agents.SetStatusAsync(id, AgentStatus.Draining, (body ?? new()).Reason))
             .WithName("DrainAgent").WithSummary("Stop giving the agent new tasks; it finishes those it holds")
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).Example(ApiExamples.Reason, ApiExamples.AgentSnapshot);
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).Example(ApiExamples.Reason, ApiExamples.AgentSnapshot).AgentMay(AgentBinding.RouteId);
         agents.MapPost("/{id}/resume", (string id, [FromBody] ReasonRequest? body, INoOrgClient api) => api.Agents.SetStatusAsync(id, AgentStatus.Available, (body ?? new()).Reason))
             .WithName("ResumeAgent").WithSummary("Give the agent tasks again (after a drain)")
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).Example(ApiExamples.Reason, ApiExamples.AgentSnapshot);
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).Example(ApiExamples.Reason, ApiExamples.AgentSnapshot).AgentMay(AgentBinding.RouteId);
         agents.MapPost("/{id}/heartbeat", (string id, INoOrgClient api) => api.Agents.HeartbeatAsync(id)).WithName("AgentHeartbeat")
             .WithSummary("The agent is alive (a worker that is not .NET calls this every few seconds)").ProducesProblem(StatusCodes.Status404NotFound)
-            .Example(null, ApiExamples.AgentSnapshot);
+            .Example(null, ApiExamples.AgentSnapshot).AgentMay(AgentBinding.RouteId);
         agents.MapGet("/{id}/health", (string id, INoOrgClient api) => api.Health.AgentAsync(id)).WithName("AgentHealth")
-            .WithSummary("The agent's health verdict, checks, metrics and issues").ProducesProblem(StatusCodes.Status404NotFound).Example(null, ApiExamples.AgentHealth);
+            .WithSummary("The agent's health verdict, checks, metrics and issues").ProducesProblem(StatusCodes.Status404NotFound).Example(null, ApiExamples.AgentHealth).AgentMay(AgentBinding.RouteId);
 
         v1.MapGet("/health", (INoOrgClient api) => api.Health.ReportAsync()).WithTags("Agents").WithName("ClusterHealth")
             .WithSummary("The cluster's agent health report").Example(null, ApiExamples.HealthReport);

@@ -79,6 +79,7 @@ internal static class ApiDocument
     {
         "validation" => "Invalid task: name: required (1 to 200 characters); maxAttempts: must be 1 to 100 (got 0).",
         "unauthorized" => "no API key, or an unknown one: send 'Authorization: Bearer KEY' or 'X-Api-Key: KEY'",
+        "forbidden" => "POST /v1/limits/llm needs the admin role; this credential has: operator, reader",
         "not-found" => "Task t-0 does not exist (never created, or removed by retention).",
         "conflict" => "the same id or idempotency key was used with other content",
         "too-large" => "the body has 2000000 bytes; at most 1048576 are accepted (NOORG_HTTP_MAX_REQUEST_BYTES)",

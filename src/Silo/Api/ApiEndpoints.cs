@@ -57,9 +57,10 @@ public static class ApiEndpoints
         });
 
         var v1 = app.MapGroup(Prefix)
-            .RequireAuthorization(ApiKeyAuthentication.Policy)
+            .RequireAuthorization(ApiAccess.Policy)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         v1.MapTaskEndpoints();
@@ -71,8 +72,8 @@ public static class ApiEndpoints
         v1.MapLimitEndpoints();
 
         // The document and its page say what the API is; they are as open as the API itself.
-        app.MapOpenApi().RequireAuthorization(ApiKeyAuthentication.Policy);
-        app.MapScalarApiReference(o => o.WithTitle("NoOrg API")).RequireAuthorization(ApiKeyAuthentication.Policy);
+        app.MapOpenApi().RequireAuthorization(ApiAccess.Policy);
+        app.MapScalarApiReference(o => o.WithTitle("NoOrg API")).RequireAuthorization(ApiAccess.Policy);
         return app;
     }
 

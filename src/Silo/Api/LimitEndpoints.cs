@@ -2,6 +2,8 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using NoOrg.Client;
 using NoOrg.Grains.Errors;
 using NoOrg.Grains.Patterns.Throttling;
+using NoOrg.Grains.Security;
+using NoOrg.Silo.Security;
 
 namespace NoOrg.Silo.Api;
 
@@ -15,9 +17,9 @@ internal static class LimitEndpoints
             .Example(null, ApiExamples.Policies);
         limits.MapPut("/{name}", SetAsync).WithName("SetRateLimitPolicy").WithSummary("Create or replace a policy (applies at run time)")
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .Example(ApiExamples.Policy, ApiExamples.Policy);
+            .Example(ApiExamples.Policy, ApiExamples.Policy).Requires(AccessRole.Admin);
         limits.MapDelete("/{name}", RemoveAsync).WithName("RemoveRateLimitPolicy").WithSummary("Remove a policy; limiters using it then refuse")
-            .ProducesProblem(StatusCodes.Status404NotFound).Example(null, null);
+            .ProducesProblem(StatusCodes.Status404NotFound).Example(null, null).Requires(AccessRole.Admin);
         limits.MapGet("/{name}/{key}", (string name, string key, INoOrgClient api) => api.Limits.StatusAsync(name, key)).WithName("RateLimiterStatus")
             .WithSummary("The counters of the limiter of one policy and key").ProducesProblem(StatusCodes.Status404NotFound).Example(null, ApiExamples.LimiterStatus);
         limits.MapPost("/{name}/{key}/acquire", AcquireAsync).WithName("AcquireRateLimitPermits")

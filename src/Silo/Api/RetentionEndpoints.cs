@@ -1,5 +1,7 @@
 using NoOrg.Grains;
 using NoOrg.Grains.Retention;
+using NoOrg.Grains.Security;
+using NoOrg.Silo.Security;
 using NoOrg.Storage.Statistics;
 
 namespace NoOrg.Silo.Api;
@@ -15,7 +17,7 @@ internal static class RetentionEndpoints
             .Example(null, ApiExamples.DataStatistics);
         retention.MapPost("/run", (IGrainFactory grains) => grains.GetGrain<IRetentionGrain>(IRetentionGrain.Key).RunAsync())
             .WithName("RetentionRun").WithSummary("Runs every kind's clean-up now (bounded like a scheduled run); returns what each removed")
-            .Example(null, ApiExamples.RetentionRun);
+            .Example(null, ApiExamples.RetentionRun).Requires(AccessRole.Admin);
     }
 
     private static async Task<IReadOnlyList<DataKindStatistics>> StatisticsAsync(IndexDatabase database, CancellationToken cancellationToken)

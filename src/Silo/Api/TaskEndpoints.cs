@@ -4,6 +4,7 @@ using NoOrg.Client;
 using NoOrg.Grains;
 using NoOrg.Grains.Errors;
 using NoOrg.Grains.Tasks;
+using NoOrg.Silo.Security;
 
 namespace NoOrg.Silo.Api;
 
@@ -17,13 +18,14 @@ internal static class TaskEndpoints
             .WithDescription("With an Idempotency-Key header (or idempotencyKey in the body), the same key and content return the task created first; other content is a 409.")
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .Example(ApiExamples.TaskSpec, ApiExamples.TaskSnapshot);
-        tasks.MapGet("/", ListAsync).WithName("ListTasks").WithSummary("List tasks with filters, oldest first").Example(null, ApiExamples.TaskList);
+        tasks.MapGet("/", ListAsync).WithName("ListTasks").WithSummary("List tasks with filters, oldest first").Example(null, ApiExamples.TaskList)
+            .AgentMay(AgentBinding.AssignedToQuery);
         tasks.MapGet("/statistics", (INoOrgClient api) => api.Tasks.StatisticsAsync()).WithName("TaskStatistics").WithSummary("Counts by state, priority and type; processing times; success rate")
             .Example(null, ApiExamples.TaskStatistics);
         tasks.MapGet("/estimate", EstimateAsync).WithName("EstimateTaskDuration").WithSummary("How long a task of a type takes, from finished tasks")
             .Example(null, ApiExamples.DurationEstimate);
-        tasks.MapGet("/{id}", (string id, INoOrgClient api) => api.Tasks.GetAsync(id)).WithName("GetTask").WithSummary("One task")
-            .ProducesProblem(StatusCodes.Status404NotFound).Example(null, ApiExamples.TaskSnapshot);
+        tasks.MapGet("/{id}", GetAsync).WithName("GetTask").WithSummary("One task (an agent credential: one assigned to its agent)")
+            .ProducesProblem(StatusCodes.Status404NotFound).Example(null, ApiExamples.TaskSnapshot).AgentMay(AgentBinding.Endpoint);
         tasks.MapPatch("/{id}", (string id, TaskUpdate update, INoOrgClient api, HttpContext http) => api.Tasks.UpdateAsync(id, update, ApiEndpoints.Actor(http)))
             .WithName("UpdateTask").WithSummary("Change a task that is not finished (null fields stay; metadata is merged)")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).Example(ApiExamples.TaskUpdate, ApiExamples.TaskSnapshot);
@@ -38,18 +40,35 @@ internal static class TaskEndpoints
         Change(tasks, "reassign", "ReassignTask", "Move a task to another agent", ApiExamples.Reassign,
             (string id, ReassignRequest body, INoOrgClient api, HttpContext http) => api.Tasks.ReassignAsync(id, body.AgentId, body.Reason, ApiEndpoints.Actor(http)));
         // What a worker reports; a worker that is not .NET runs tasks with these (and the agent endpoints).
+        // An agent credential reports only for the agents it is bound to; the task grain checks that agent holds the task.
         Change(tasks, "start", "StartTask", "Mark an assigned task as running (as the agent holding it)", ApiExamples.Agent,
-            (string id, AgentRequest body, INoOrgClient api) => api.Tasks.StartAsync(id, body.AgentId));
+            (string id, AgentRequest body, INoOrgClient api, HttpContext http) => api.Tasks.StartAsync(id, ActsFor(http, body.AgentId)))
+            .AgentMay(AgentBinding.Endpoint);
         Change(tasks, "complete", "CompleteTask", "Complete a running task (as the agent holding it; repeating it is a no-op)", ApiExamples.Complete,
-            (string id, CompleteRequest body, INoOrgClient api) => api.Tasks.CompleteAsync(id, body.AgentId, body.ResultJson, body.ProcessingTime));
+            (string id, CompleteRequest body, INoOrgClient api, HttpContext http) => api.Tasks.CompleteAsync(id, ActsFor(http, body.AgentId), body.ResultJson, body.ProcessingTime))
+            .AgentMay(AgentBinding.Endpoint);
         Change(tasks, "fail", "FailTask", "Fail a running task (retried while attempts remain)", ApiExamples.Fail,
-            (string id, FailRequest body, INoOrgClient api) => api.Tasks.FailAsync(id, body.AgentId, body.Error));
+            (string id, FailRequest body, INoOrgClient api, HttpContext http) => api.Tasks.FailAsync(id, ActsFor(http, body.AgentId), body.Error))
+            .AgentMay(AgentBinding.Endpoint);
     }
 
-    private static void Change(RouteGroupBuilder tasks, string action, string name, string summary, object example, Delegate handler) =>
+    private static RouteHandlerBuilder Change(RouteGroupBuilder tasks, string action, string name, string summary, object example, Delegate handler) =>
         tasks.MapPost("/{id}/" + action, handler).WithName(name).WithSummary(summary)
             .Produces<TaskSnapshot>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
             .Example(example, ApiExamples.TaskSnapshot);
+
+    private static string ActsFor(HttpContext http, string agentId)
+    {
+        ApiAccess.EnsureActsFor(http, agentId);
+        return agentId;
+    }
+
+    private static async Task<TaskSnapshot> GetAsync(string id, INoOrgClient api, HttpContext http)
+    {
+        var task = await api.Tasks.GetAsync(id);
+        ApiAccess.EnsureActsFor(http, task.AssignedTo);
+        return task;
+    }
 
     private static async Task<Created<TaskSnapshot>> CreateAsync(
         TaskSpec spec, INoOrgClient api, HttpContext http, [FromHeader(Name = ApiEndpoints.IdempotencyKeyHeader)] string? idempotencyKey)

@@ -2,6 +2,8 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using NoOrg.Client;
 using NoOrg.Grains.Errors;
 using NoOrg.Grains.Patterns.Outbox;
+using NoOrg.Grains.Security;
+using NoOrg.Silo.Security;
 
 namespace NoOrg.Silo.Api;
 
@@ -10,7 +12,8 @@ internal static class WebhookEndpoints
 {
     public static void MapWebhookEndpoints(this RouteGroupBuilder v1)
     {
-        var webhooks = v1.MapGroup("/webhooks").WithTags("Webhooks");
+        // Admin only, reading included: a subscription's URL says where everyone's events go.
+        var webhooks = v1.MapGroup("/webhooks").WithTags("Webhooks").Requires(AccessRole.Admin);
         webhooks.MapPost("/", AddAsync).WithName("AddWebhook").WithSummary("Subscribe a URL to events (task.*, saga.completed...); the answer holds the signing secret")
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .Example(ApiExamples.WebhookRequest, ApiExamples.WebhookCreated);

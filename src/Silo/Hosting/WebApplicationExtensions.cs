@@ -41,6 +41,7 @@ public static class WebApplicationExtensions
         ArgumentNullException.ThrowIfNull(settings);
         app.MapNoOrgApi(); // before authentication: a refused key gets a request id and a problem document too
         app.UseAuthentication();
+        app.UseMiddleware<AuthFailureThrottle>();
         app.UseAuthorization();
         app.MapNoOrgHealth();
         app.MapNoOrgMetrics(settings);

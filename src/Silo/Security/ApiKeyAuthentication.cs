@@ -3,39 +3,60 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using NoOrg.Configuration;
+using NoOrg.Grains.Security;
 
 namespace NoOrg.Silo.Security;
 
 /// <summary>
-/// Accepts a configured API key as <c>Authorization: Bearer KEY</c>, <c>X-Api-Key: KEY</c>, or the password of
-/// HTTP basic authentication (so a browser can open the dashboard).
+/// Accepts an API key as <c>Authorization: Bearer KEY</c>, <c>X-Api-Key: KEY</c>, or the password of HTTP basic
+/// authentication (so a browser can open the dashboard): one of the bootstrap keys of <c>NOORG_SECURITY_API_KEYS</c>
+/// (role admin), or a stored key, verified by <see cref="IApiKeysGrain"/> on every request, so a revoked or
+/// rotated-out key stops at once on every silo.
 /// </summary>
 internal sealed class ApiKeyAuthenticationHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, NoOrgSettings settings)
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, NoOrgSettings settings, IGrainFactory grains)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "NoOrgApiKey";
 
-    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    /// <summary>The name a bootstrap key authenticates as (histories record changes as <c>http:api-key</c>).</summary>
+    public const string BootstrapName = "api-key";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var presented = PresentedKey(Request);
         if (presented is null)
         {
-            return Task.FromResult(AuthenticateResult.NoResult());
+            return AuthenticateResult.NoResult();
         }
 
         var presentedBytes = Encoding.UTF8.GetBytes(presented);
-        var match = settings.Security.ApiKeyList.Any(k => CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(k), presentedBytes));
-        if (!match)
+        if (settings.Security.ApiKeyList.Any(k => CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(k), presentedBytes)))
         {
-            return Task.FromResult(AuthenticateResult.Fail("unknown API key"));
+            return Success(new AccessPrincipal(BootstrapName, BootstrapName, [AccessRole.Admin], []), BootstrapName);
         }
 
-        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, "api-key")], SchemeName);
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
+        if (!ApiKeySecrets.TryParse(presented, out _, out _))
+        {
+            return AuthenticateResult.Fail("the API key is not known");
+        }
+
+        var verdict = await grains.GetGrain<IApiKeysGrain>(IApiKeysGrain.Key).VerifyAsync(presented);
+        return verdict switch
+        {
+            { Principal: { } principal } => Success(principal, "key:" + principal.Id),
+            { Refusal: ApiKeyRefusal.Expired } => AuthenticateResult.Fail("the API key has expired"),
+            { Refusal: ApiKeyRefusal.Revoked } => AuthenticateResult.Fail("the API key was revoked"),
+            { Refusal: ApiKeyRefusal.RotatedOut } => AuthenticateResult.Fail("the API key was rotated and its grace period is over; use its replacement"),
+            _ => AuthenticateResult.Fail("the API key is not known"),
+        };
     }
+
+    private AuthenticateResult Success(AccessPrincipal principal, string name) =>
+        AuthenticateResult.Success(new AuthenticationTicket(AccessClaims.ToClaimsPrincipal(principal, name, SchemeName), SchemeName));
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
@@ -43,6 +64,10 @@ internal sealed class ApiKeyAuthenticationHandler(
         Response.Headers.WWWAuthenticate = "Basic realm=\"NoOrg\", Bearer";
         return Task.CompletedTask;
     }
+
+    /// <summary>True when the request carries a credential of any kind (a header a scheme of NoOrg reads).</summary>
+    public static bool PresentsCredential(HttpRequest request) =>
+        request.Headers.ContainsKey("X-Api-Key") || request.Headers.Authorization.Count > 0;
 
     private static string? PresentedKey(HttpRequest request)
     {
@@ -77,24 +102,31 @@ internal sealed class ApiKeyAuthenticationHandler(
 
 public static class ApiKeyAuthentication
 {
+    /// <summary>The dashboard's and /metrics' policy: any credential with the reader role (admin and operator include it).</summary>
     public const string Policy = "noorg-api-key";
 
     public static IServiceCollection AddNoOrgAuthentication(this IServiceCollection services, NoOrgSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
-        services.AddAuthorizationBuilder().AddPolicy(Policy, p =>
-        {
-            if (settings.Security.RequireAuth)
+        services.AddAuthentication(JwtAuthentication.SelectorName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null)
+            .AddNoOrgJwt(settings);
+        services.AddSingleton<IAuthorizationHandler, ApiAccessHandler>();
+        services.AddSingleton<IAuthorizationMiddlewareResultHandler, ApiAuthorizationResults>();
+        services.AddSingleton<AuthFailureThrottle>();
+        services.AddAuthorizationBuilder()
+            .AddPolicy(Policy, p =>
             {
-                p.RequireAuthenticatedUser();
-            }
-            else
-            {
-                p.RequireAssertion(_ => true);
-            }
-        });
+                if (settings.Security.RequireAuth)
+                {
+                    p.RequireRole(AccessClaims.RoleName(AccessRole.Reader));
+                }
+                else
+                {
+                    p.RequireAssertion(_ => true);
+                }
+            })
+            .AddPolicy(ApiAccess.Policy, p => p.AddRequirements(new ApiAccessRequirement()));
         return services;
     }
 }
