@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Console;
 using NoOrg.Configuration;
 using NoOrg.Silo.Api;
 using NoOrg.Silo.Health;
@@ -24,6 +25,8 @@ public static class WebApplicationExtensions
         builder.Services.AddNoOrgAuthentication(settings);
         builder.Services.AddNoOrgApi();
         builder.AddNoOrgMetrics(settings);
+        builder.AddNoOrgTracing(settings);
+        builder.Services.Configure<SimpleConsoleFormatterOptions>(o => o.IncludeScopes = true); // shows each line's trace and span ids
         builder.UseOrleans(silo =>
         {
             silo.AddNoOrg(settings).UseNoOrgClustering(settings);
