@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging.Console;
 using NoOrg.Configuration;
 using NoOrg.Silo.Api;
 using NoOrg.Silo.Health;
@@ -26,7 +25,7 @@ public static class WebApplicationExtensions
         builder.Services.AddNoOrgApi();
         builder.AddNoOrgMetrics(settings);
         builder.AddNoOrgTracing(settings);
-        builder.Services.Configure<SimpleConsoleFormatterOptions>(o => o.IncludeScopes = true); // shows each line's trace and span ids
+        builder.Logging.AddSimpleConsole(o => o.IncludeScopes = true); // a line written in a span shows its trace and span ids
         builder.UseOrleans(silo =>
         {
             silo.AddNoOrg(settings).UseNoOrgClustering(settings);
