@@ -31,7 +31,7 @@ public static class TaskClientExtensions
         ArgumentNullException.ThrowIfNull(grains);
         var id = NewTaskId(spec);
         using var span = NoOrgTracing.Source.StartActivity(NoOrgTracing.TaskCreate, ActivityKind.Client);
-        span?.SetTag(NoOrgTracing.TaskId, id).SetTag(NoOrgTracing.TaskType, spec.Type);
+        span.Recorded()?.SetTag(NoOrgTracing.TaskId, id).SetTag(NoOrgTracing.TaskType, spec.Type);
         try
         {
             return await grains.GetGrain<ITaskGrain>(id).CreateAsync(spec, actor);

@@ -285,7 +285,7 @@ public sealed partial class AgentWorkerService(
 
         // The run joins the trace of the call that created the task, whatever push or reconnect brought it here.
         using var run = NoOrgTracing.StartCausedBy(NoOrgTracing.WorkerRun, ActivityKind.Consumer, assigned.TraceParent);
-        run?.SetTag(NoOrgTracing.TaskId, assigned.Id).SetTag(NoOrgTracing.TaskType, assigned.Spec.Type)
+        run.Recorded()?.SetTag(NoOrgTracing.TaskId, assigned.Id).SetTag(NoOrgTracing.TaskType, assigned.Spec.Type)
             .SetTag(NoOrgTracing.AgentId, settings.AgentId);
         try
         {
@@ -303,25 +303,25 @@ public sealed partial class AgentWorkerService(
             }
 
             Remember(task);
-            run?.SetTag(NoOrgTracing.TaskAttempt, task.Attempt);
+            run.Recorded()?.SetTag(NoOrgTracing.TaskAttempt, task.Attempt);
             var clock = Stopwatch.StartNew();
             string? result = null;
             string? error = null;
             using (var handling = NoOrgTracing.Source.StartActivity(NoOrgTracing.WorkerHandler))
             {
-                handling?.SetTag(NoOrgTracing.TaskId, task.Id).SetTag(NoOrgTracing.TaskAttempt, task.Attempt);
+                handling.Recorded()?.SetTag(NoOrgTracing.TaskId, task.Id).SetTag(NoOrgTracing.TaskAttempt, task.Attempt);
                 try
                 {
                     result = await handler.HandleAsync(task, cts.Token);
                 }
                 catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
                 {
-                    run?.SetTag(NoOrgTracing.Outcome, "abandoned");
+                    run.Recorded()?.SetTag(NoOrgTracing.Outcome, "abandoned");
                     return; // shutting down: the task stays with this agent and is resumed or reassigned
                 }
                 catch (OperationCanceledException)
                 {
-                    run?.SetTag(NoOrgTracing.Outcome, "revoked");
+                    run.Recorded()?.SetTag(NoOrgTracing.Outcome, "revoked");
                     return; // revoked
                 }
                 catch (Exception e)
@@ -332,7 +332,7 @@ public sealed partial class AgentWorkerService(
             }
 
             LogRan(logger, task.Id, task.Attempt, clock.Elapsed.TotalMilliseconds, error is null ? "completed" : "failed");
-            run?.SetTag(NoOrgTracing.Outcome, error is null ? "completed" : "failed");
+            run.Recorded()?.SetTag(NoOrgTracing.Outcome, error is null ? "completed" : "failed");
             await ReportAsync(slot, task.Id, result, error, clock.Elapsed, stoppingToken);
         }
         finally

@@ -70,11 +70,14 @@ public static class NoOrgTracing
         return activity;
     }
 
+    /// <summary>The span if it records attributes, else null: a span sampled out (made only to carry its trace on) gets none.</summary>
+    public static Activity? Recorded(this Activity? activity) => activity is { IsAllDataRequested: true } ? activity : null;
+
     /// <summary>Marks the span failed with the exception's type and message (OpenTelemetry's <c>exception</c> event).</summary>
     public static void Failed(this Activity? activity, Exception exception)
     {
         ArgumentNullException.ThrowIfNull(exception);
-        if (activity is null)
+        if (activity is not { IsAllDataRequested: true })
         {
             return;
         }

@@ -218,7 +218,7 @@ public sealed partial class PoolDispatcherGrain(
     {
         await Task.Yield(); // the pump goes on with the next task
         using var span = NoOrgTracing.StartCausedBy(NoOrgTracing.DispatchPlace, ActivityKind.Internal, task.TraceParent);
-        span?.SetTag(NoOrgTracing.TaskId, task.Id).SetTag(NoOrgTracing.AgentId, agentId).SetTag(NoOrgTracing.Pool, Pool);
+        span.Recorded()?.SetTag(NoOrgTracing.TaskId, task.Id).SetTag(NoOrgTracing.AgentId, agentId).SetTag(NoOrgTracing.Pool, Pool);
         var heard = view.NoticesOf(agentId);
         var holdsSlot = true;
         try

@@ -7,19 +7,20 @@ namespace NoOrg.Tests.Observability;
 
 /// <summary>
 /// Records every span of NoOrg, Orleans and HttpClient that ends in this process while it lives: the silos of an
-/// in-process test cluster, its client and the workers all run here. A listener samples every span in, as an
-/// OpenTelemetry SDK with an always-on sampler would.
+/// in-process test cluster, its client and the workers all run here. By default the listener samples every span in,
+/// as an OpenTelemetry SDK with an always-on sampler would; <see cref="ActivitySamplingResult.PropagationData"/> stands
+/// for a sampler that leaves every trace out.
 /// </summary>
 public sealed class SpanRecorder : IDisposable
 {
     private readonly ActivityListener listener;
 
-    public SpanRecorder()
+    public SpanRecorder(ActivitySamplingResult sampling = ActivitySamplingResult.AllDataAndRecorded)
     {
         listener = new ActivityListener
         {
             ShouldListenTo = s => s.Name == NoOrgTracing.SourceName || s.Name.StartsWith("Microsoft.Orleans", StringComparison.Ordinal) || s.Name == "System.Net.Http",
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => sampling,
             ActivityStopped = Ended.Enqueue,
         };
         ActivitySource.AddActivityListener(listener);

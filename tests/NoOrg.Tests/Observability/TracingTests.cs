@@ -125,6 +125,29 @@ public sealed class TracingTests(TracingClusterFixture fixture)
         Assert.Equal(life.Run.SpanId.ToString(), ran.SpanId);
     }
 
+    [Fact]
+    public async Task Untraced_work_stores_no_traceparent_and_sampled_out_work_records_no_span()
+    {
+        Activity.Current = null;
+        var untraced = await fixture.Client.CreateTaskAsync(new TaskSpec("untraced", "trace-off", RequiredCapabilities: ["nobody-" + Guid.NewGuid().ToString("N")]), "test");
+        Assert.Null(untraced.TraceParent);
+
+        using var spans = new SpanRecorder(ActivitySamplingResult.PropagationData);
+        var capability = "trace-out-" + Guid.NewGuid().ToString("N")[..10];
+        await using var worker = await TestWorker.StartAsync(fixture.Client, capability + "-w", [capability], 1);
+        Activity.Current = null;
+        var task = await fixture.Client.CreateTaskAsync(new TaskSpec("sampled out", "trace-out", RequiredCapabilities: [capability]), "test");
+        await Eventually.ReturnsAsync(() => fixture.Client.GetGrain<ITaskGrain>(task.Id).GetAsync(), t => t?.State == TaskState.Completed, Wait, "the task to complete");
+
+        // The decision travels with the task (flags 00), so its later spans are left out too, and none gets attributes.
+        Assert.Matches("^00-[0-9a-f]{32}-[0-9a-f]{16}-00$", task.TraceParent);
+        var run = await Eventually.ReturnsAsync(() => Task.FromResult(spans.Named(NoOrgTracing.WorkerRun).Where(a => a.TraceId == spans.Named(NoOrgTracing.TaskCreate).Single().TraceId).ToList()),
+            r => r.Count == 1, Wait, "the worker's run, left out");
+        var ours = spans.Trace(run[0].TraceId).Where(a => a.Source.Name == NoOrgTracing.SourceName).ToList();
+        Assert.Contains(ours, a => a.OperationName == NoOrgTracing.DispatchPlace);
+        Assert.All(ours, a => Assert.False(a.Recorded || a.TagObjects.Any(), SpanRecorder.Describe([a])));
+    }
+
     /// <summary>Creates a task from the client, has a worker run it, and waits for its completion's webhook and every span of it.</summary>
     private async Task<TaskLife> RunOneTaskAsync(SpanRecorder spans, ILogger<AgentWorkerService>? workerLogger = null)
     {

@@ -172,7 +172,7 @@ public sealed partial class OutboxRelay
             }
 
             using var span = NoOrgTracing.StartCausedBy(NoOrgTracing.OutboxDeliver, ActivityKind.Producer, entry.Message.TraceParent);
-            span?.SetTag(NoOrgTracing.MessageId, entry.Message.Id).SetTag(NoOrgTracing.MessageType, entry.Message.Type)
+            span.Recorded()?.SetTag(NoOrgTracing.MessageId, entry.Message.Id).SetTag(NoOrgTracing.MessageType, entry.Message.Type)
                 .SetTag(NoOrgTracing.TargetKind, MetricNames.Of(entry.Target.Kind)).SetTag(NoOrgTracing.DeliveryAttempt, entry.Attempts + 1);
             try
             {
