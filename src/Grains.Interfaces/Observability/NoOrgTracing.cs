@@ -21,7 +21,10 @@ public static class NoOrgTracing
     public const string WorkerRun = "noorg.worker.run";
     public const string WorkerHandler = "noorg.worker.handler";
     public const string OutboxDeliver = "noorg.outbox.deliver";
-    public const string SagaStep = "noorg.saga.step";
+    public const string SagaStepRun = "noorg.saga.step.run";
+
+    /// <summary>Every span NoOrg makes (docs/observability.md lists them).</summary>
+    public static IReadOnlyList<string> Spans { get; } = [TaskCreate, DispatchPlace, WorkerRun, WorkerHandler, OutboxDeliver, SagaStepRun];
 
     public const string TaskId = "noorg.task.id";
     public const string TaskType = "noorg.task.type";

@@ -102,7 +102,7 @@ public abstract partial class SagaActionGrain(
     {
         SagaActionOutcome outcome;
         // A child of the call that accepted the attempt: the saga's advance, and so the call that started the saga.
-        using var span = NoOrgTracing.Source.StartActivity(NoOrgTracing.SagaStep);
+        using var span = NoOrgTracing.Source.StartActivity(NoOrgTracing.SagaStepRun);
         span.Recorded()?.SetTag(NoOrgTracing.SagaId, request.SagaId).SetTag(NoOrgTracing.SagaStepId, request.StepId)
             .SetTag(NoOrgTracing.SagaDefinition, request.Definition).SetTag(NoOrgTracing.SagaAction, MetricNames.Of(Kind))
             .SetTag(NoOrgTracing.SagaAttempt, request.Attempt);

@@ -93,7 +93,7 @@ public sealed class TracingTests(TracingClusterFixture fixture)
         var saga = await fixture.Client.StartSagaAsync(SagaTestSiloConfigurator.Chain, new TestSagaInput("trace-" + Guid.NewGuid().ToString("N")[..8]).ToJson());
         await Eventually.ReturnsAsync(() => fixture.Client.GetGrain<ISagaGrain>(saga.Id).GetAsync(), s => s!.Status == SagaStatus.Completed, Wait, "the saga to complete");
 
-        var steps = await Eventually.ReturnsAsync(() => Task.FromResult(spans.Tagged(NoOrgTracing.SagaStep, NoOrgTracing.SagaId, saga.Id)),
+        var steps = await Eventually.ReturnsAsync(() => Task.FromResult(spans.Tagged(NoOrgTracing.SagaStepRun, NoOrgTracing.SagaId, saga.Id)),
             s => s.Count == 4, Wait, "a span for each of the 4 steps");
         Assert.Equal(["s1", "s2", "s3", "s4"], steps.Select(s => s.GetTagItem(NoOrgTracing.SagaStepId)).OfType<string>().Order(StringComparer.Ordinal));
         Assert.All(steps, s => Assert.Equal(SagaTestSiloConfigurator.Chain, s.GetTagItem(NoOrgTracing.SagaDefinition)));
