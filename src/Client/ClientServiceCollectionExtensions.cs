@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using NoOrg.Configuration;
 using Orleans.Configuration;
 
@@ -28,8 +29,17 @@ public static class ClientServiceCollectionExtensions
         services.AddSingleton(settings);
         services.AddOrleansClient(client => client.UseNoOrg(settings));
         services.AddNoOrgClientApi();
+        services.AddNoOrgLogTraceIds();
         return services;
     }
+
+    /// <summary>
+    /// Log lines written inside a span carry its trace, span and parent ids as a scope, which console formatters show
+    /// with <c>IncludeScopes</c> and structured sinks keep as fields.
+    /// </summary>
+    public static IServiceCollection AddNoOrgLogTraceIds(this IServiceCollection services) =>
+        services.Configure<LoggerFactoryOptions>(o =>
+            o.ActivityTrackingOptions |= ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId | ActivityTrackingOptions.ParentId);
 
     /// <summary>
     /// <see cref="INoOrgClient"/> over the <see cref="IClusterClient"/> already registered (a test cluster's, for
@@ -62,6 +72,7 @@ public static class ClientServiceCollectionExtensions
         }
 
         client.AddMemoryStreams(NoOrg.Grains.NoOrgStreams.Provider);
+        client.AddActivityPropagation(); // a grain call made in a span carries its trace (no span is made while nothing listens)
         client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(settings.Timeouts.ResponseSeconds));
         client.UseConnectionRetryFilter(new GatewayConnectionRetry(TimeSpan.FromSeconds(settings.Timeouts.ClientConnectSeconds)));
         client.AddOutgoingGrainCallFilter(new WellFormedTextFilter());

@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace NoOrg.Configuration;
 
-[SettingsArea("NOORG", "Observability (metrics)")]
+[SettingsArea("NOORG", "Observability (metrics and tracing)")]
 public sealed class ObservabilitySettings
 {
     [Setting("METRICS_ENABLED", "collect OpenTelemetry metrics (NoOrg, Orleans, ASP.NET Core, HttpClient, Npgsql) and serve them on /metrics in the Prometheus format")]
@@ -19,10 +19,10 @@ public sealed class ObservabilitySettings
     [Range(1, 86_400)]
     public int MetricsDataRefreshSeconds { get; set; } = 300;
 
-    [Setting("OTEL_SERVICE_NAME", "service.name of the metrics resource")]
+    [Setting("OTEL_SERVICE_NAME", "service.name of the metrics and traces resource")]
     public string OtelServiceName { get; set; } = "noorg";
 
-    [Setting("OTEL_EXPORTER_OTLP_ENDPOINT", "also push metrics by OTLP to this collector URL (http://host:4317 for gRPC, http://host:4318 for HTTP); empty pushes nothing")]
+    [Setting("OTEL_EXPORTER_OTLP_ENDPOINT", "push metrics and traces by OTLP to this collector URL (http://host:4317 for gRPC, http://host:4318 for HTTP); empty pushes nothing and records no trace")]
     public string OtelExporterOtlpEndpoint { get; set; } = "";
 
     [Setting("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc or httpprotobuf, the OTLP transport the endpoint speaks")]
@@ -31,6 +31,10 @@ public sealed class ObservabilitySettings
     [Setting("OTEL_METRIC_EXPORT_INTERVAL_MS", "how often metrics are pushed by OTLP")]
     [Range(1000, 3_600_000)]
     public int OtelMetricExportIntervalMs { get; set; } = 15_000;
+
+    [Setting("OTEL_TRACES_SAMPLER_RATIO", "share of new traces recorded and pushed by OTLP (0 to 1); a call that joins a trace follows its parent's decision")]
+    [Range(0.0, 1.0)]
+    public double OtelTracesSamplerRatio { get; set; } = 1.0;
 
     internal IEnumerable<SettingError> Validate()
     {

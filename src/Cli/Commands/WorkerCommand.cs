@@ -29,7 +29,7 @@ internal static class WorkerCommand
             var caps = parse.GetValue(capabilities) is { Length: > 0 } given ? given : DemoTaskHandler.Capabilities;
             var builder = Host.CreateApplicationBuilder();
             builder.Logging.ClearProviders();
-            builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(parse.GetValue(CliContext.Verbose) ? LogLevel.Information : LogLevel.Warning);
+            builder.Logging.AddSimpleConsole(o => (o.SingleLine, o.IncludeScopes) = (true, true)).SetMinimumLevel(parse.GetValue(CliContext.Verbose) ? LogLevel.Information : LogLevel.Warning);
             // A worker is a long-running process: started while no silo (or the database that lists them) answers, it
             // waits for one, an hour unless told otherwise, instead of exiting after an app's 30 s.
             if (NoOrg.Configuration.NoOrgConfiguration.Build()[ClusterConnection.ConnectPatienceKey] is null)

@@ -21,11 +21,7 @@ public sealed class TaskClient
     public static TimeSpan WaitPollInterval { get; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Creates a task. With an idempotency key, the same key and content return the existing task.</summary>
-    public Task<TaskSnapshot> CreateAsync(TaskSpec spec, string? actor = null)
-    {
-        ArgumentNullException.ThrowIfNull(spec);
-        return Task(TaskClientExtensions.NewTaskId(spec)).CreateAsync(spec, actor ?? this.actor);
-    }
+    public Task<TaskSnapshot> CreateAsync(TaskSpec spec, string? actor = null) => client.CreateTaskAsync(spec, actor ?? this.actor);
 
     /// <summary>The task; <see cref="NotFoundException"/> when there is none with this id.</summary>
     public async Task<TaskSnapshot> GetAsync(string taskId) =>

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
+using NoOrg.Grains.Observability;
 using NoOrg.Grains.Tasks;
 
 namespace NoOrg.Client.Tasks;
@@ -23,9 +25,21 @@ public static class TaskClientExtensions
         return "t-k" + Convert.ToHexStringLower(hash)[..31];
     }
 
-    public static Task<TaskSnapshot> CreateTaskAsync(this IGrainFactory grains, TaskSpec spec, string actor)
+    /// <summary>Creates a task in a <c>noorg.task.create</c> span: the trace the task's later work joins.</summary>
+    public static async Task<TaskSnapshot> CreateTaskAsync(this IGrainFactory grains, TaskSpec spec, string actor)
     {
         ArgumentNullException.ThrowIfNull(grains);
-        return grains.GetGrain<ITaskGrain>(NewTaskId(spec)).CreateAsync(spec, actor);
+        var id = NewTaskId(spec);
+        using var span = NoOrgTracing.Source.StartActivity(NoOrgTracing.TaskCreate, ActivityKind.Client);
+        span.Recorded()?.SetTag(NoOrgTracing.TaskId, id).SetTag(NoOrgTracing.TaskType, spec.Type);
+        try
+        {
+            return await grains.GetGrain<ITaskGrain>(id).CreateAsync(spec, actor);
+        }
+        catch (Exception e)
+        {
+            span.Failed(e);
+            throw;
+        }
     }
 }

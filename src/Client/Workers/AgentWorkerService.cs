@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using NoOrg.Grains;
 using NoOrg.Grains.Agents;
 using NoOrg.Grains.Errors;
+using NoOrg.Grains.Observability;
 using NoOrg.Grains.Tasks;
 using Polly;
 using Polly.Retry;
@@ -282,6 +283,10 @@ public sealed partial class AgentWorkerService(
             return; // already running here
         }
 
+        // The run joins the trace of the call that created the task, whatever push or reconnect brought it here.
+        using var run = NoOrgTracing.StartCausedBy(NoOrgTracing.WorkerRun, ActivityKind.Consumer, assigned.TraceParent);
+        run.Recorded()?.SetTag(NoOrgTracing.TaskId, assigned.Id).SetTag(NoOrgTracing.TaskType, assigned.Spec.Type)
+            .SetTag(NoOrgTracing.AgentId, settings.AgentId);
         try
         {
             UpdateSlot(slot, s => s with { TaskId = assigned.Id });
@@ -298,26 +303,36 @@ public sealed partial class AgentWorkerService(
             }
 
             Remember(task);
+            run.Recorded()?.SetTag(NoOrgTracing.TaskAttempt, task.Attempt);
             var clock = Stopwatch.StartNew();
             string? result = null;
             string? error = null;
-            try
+            using (var handling = NoOrgTracing.Source.StartActivity(NoOrgTracing.WorkerHandler))
             {
-                result = await handler.HandleAsync(task, cts.Token);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return; // shutting down: the task stays with this agent and is resumed or reassigned
-            }
-            catch (OperationCanceledException)
-            {
-                return; // revoked
-            }
-            catch (Exception e)
-            {
-                error = $"{e.GetType().Name}: {e.Message}";
+                handling.Recorded()?.SetTag(NoOrgTracing.TaskId, task.Id).SetTag(NoOrgTracing.TaskAttempt, task.Attempt);
+                try
+                {
+                    result = await handler.HandleAsync(task, cts.Token);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    run.Recorded()?.SetTag(NoOrgTracing.Outcome, "abandoned");
+                    return; // shutting down: the task stays with this agent and is resumed or reassigned
+                }
+                catch (OperationCanceledException)
+                {
+                    run.Recorded()?.SetTag(NoOrgTracing.Outcome, "revoked");
+                    return; // revoked
+                }
+                catch (Exception e)
+                {
+                    handling.Failed(e);
+                    error = $"{e.GetType().Name}: {e.Message}";
+                }
             }
 
+            LogRan(logger, task.Id, task.Attempt, clock.Elapsed.TotalMilliseconds, error is null ? "completed" : "failed");
+            run.Recorded()?.SetTag(NoOrgTracing.Outcome, error is null ? "completed" : "failed");
             await ReportAsync(slot, task.Id, result, error, clock.Elapsed, stoppingToken);
         }
         finally
@@ -500,6 +515,9 @@ public sealed partial class AgentWorkerService(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Task {TaskId} not run or not reported: {Reason}")]
     private static partial void LogSkipped(ILogger logger, string taskId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Task {TaskId} attempt {Attempt}: the handler ran for {ElapsedMs:0.#} ms and {Outcome}")]
+    private static partial void LogRan(ILogger logger, string taskId, int attempt, double elapsedMs, string outcome);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Task {TaskId} revoked: {Reason}")]
     private static partial void LogRevoked(ILogger logger, string taskId, string reason);

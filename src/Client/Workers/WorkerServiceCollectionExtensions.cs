@@ -21,6 +21,7 @@ public static class WorkerServiceCollectionExtensions
         services.AddSingleton<AgentWorkerService>();
         services.AddHostedService(sp => sp.GetRequiredService<AgentWorkerService>());
         services.AddHealthChecks().AddCheck<AgentWorkerHealthCheck>(HealthCheckName);
+        services.AddNoOrgLogTraceIds(); // a handler's log lines carry the trace of the task it runs
         return services;
     }
 }

@@ -28,9 +28,9 @@ public interface IPoolDispatcherGrain : IGrainWithStringKey
     [Alias("sweep")] Task<int> SweepAsync(string storedForm);
 }
 
-/// <summary>A ready task as its pool orders it.</summary>
+/// <summary>A ready task as its pool orders it, with the trace its placement joins (<see cref="TaskSnapshot.TraceParent"/>).</summary>
 [GenerateSerializer, Immutable, Alias("noorg.dispatch.queued-task")]
-public sealed record QueuedTask(string Id, TaskPriority Priority, DateTimeOffset CreatedAt);
+public sealed record QueuedTask(string Id, TaskPriority Priority, DateTimeOffset CreatedAt, string? TraceParent = null);
 
 /// <summary>
 /// An agent's room as the agent grain saw it when it sent the notice: what dispatch may place on it.

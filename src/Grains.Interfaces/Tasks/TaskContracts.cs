@@ -32,6 +32,10 @@ public sealed record TaskUpdate(
     DateTimeOffset? Deadline = null,
     IReadOnlyDictionary<string, string>? Metadata = null);
 
+/// <summary>
+/// A task as it is now. <paramref name="TraceParent"/> is the W3C <c>traceparent</c> of the call that created it, when
+/// that call was traced: the spans of its later work (placement, the worker's run) join that trace.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("noorg.tasks.snapshot")]
 public sealed record TaskSnapshot(
     string Id,
@@ -49,7 +53,8 @@ public sealed record TaskSnapshot(
     TimeSpan? ProcessingTime,
     IReadOnlyList<string> WaitingOn,
     string? UnassignableReason,
-    long Version)
+    long Version,
+    string? TraceParent = null)
 {
     public bool IsTerminal => State is TaskState.Completed or TaskState.Failed or TaskState.Cancelled;
 

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using NoOrg.Grains.Agents;
 using NoOrg.Grains.Errors;
+using NoOrg.Grains.Observability;
 using NoOrg.Grains.Tasks;
 using Orleans.Concurrency;
 
@@ -215,6 +217,8 @@ public sealed partial class PoolDispatcherGrain(
     private async Task PlaceAsync(QueuedTask task, string agentId)
     {
         await Task.Yield(); // the pump goes on with the next task
+        using var span = NoOrgTracing.StartCausedBy(NoOrgTracing.DispatchPlace, ActivityKind.Internal, task.TraceParent);
+        span.Recorded()?.SetTag(NoOrgTracing.TaskId, task.Id).SetTag(NoOrgTracing.AgentId, agentId).SetTag(NoOrgTracing.Pool, Pool);
         var heard = view.NoticesOf(agentId);
         var holdsSlot = true;
         try
@@ -238,9 +242,11 @@ public sealed partial class PoolDispatcherGrain(
             view.Placed(agentId, clock.GetUtcNow());
             placed++;
             noted.Remove(task.Id);
+            LogPlaced(logger, task.Id, agentId);
         }
-        catch (ConflictException)
+        catch (ConflictException e)
         {
+            span.Failed(e);
             // The agent refused (full, not accepting, unhealthy): it leaves the view until it reports room again,
             // unless it already did while the refusal was on its way (a slot freed in between).
             view.Refused(agentId, heard);
@@ -249,12 +255,14 @@ public sealed partial class PoolDispatcherGrain(
         }
         catch (Exception e) when (e is InvalidTransitionException or NotFoundException)
         {
+            span.Failed(e);
             noted.Remove(task.Id); // the task moved on (cancelled, assigned by hand, removed) since it was queued
         }
         catch (Exception e) when (TransientErrors.IsTransient(e))
         {
             // The cluster could not take the call (a silo that died, a timeout, storage briefly down): nobody's fault,
             // so the agent stays in the view and the task tries again in a moment, not at the next sweep.
+            span.Failed(e);
             LogTaskFailure(e, task.Id);
             RetryLater(task);
         }
@@ -262,6 +270,7 @@ public sealed partial class PoolDispatcherGrain(
         {
             // One task that cannot be placed must not stop the others: it waits for the next sweep.
             // Whose fault it was is unknown, so the agent leaves the view too, until it reports room or a refresh.
+            span.Failed(e);
             LogTaskFailure(e, task.Id);
             parked.Add(task.Id);
             view.Drop(agentId);
@@ -523,6 +532,9 @@ public sealed partial class PoolDispatcherGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dispatch pool {Pool} could not {What}; the next sweep tries again")]
     private static partial void LogPoolFailed(ILogger logger, Exception exception, string pool, string what);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Task {TaskId} placed on agent {AgentId}")]
+    private static partial void LogPlaced(ILogger logger, string taskId, string agentId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Dispatch pool {Pool}: {Count} task(s) wait: {Reason}")]
     private static partial void LogStalled(ILogger logger, string pool, int count, string reason);

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using NoOrg.Grains.Observability;
 
 namespace NoOrg.Grains.Sagas;
 
@@ -100,6 +101,11 @@ public abstract partial class SagaActionGrain(
     private async Task RunAsync(SagaActionRequest request, CancellationToken cancellationToken)
     {
         SagaActionOutcome outcome;
+        // A child of the call that accepted the attempt: the saga's advance, and so the call that started the saga.
+        using var span = NoOrgTracing.Source.StartActivity(NoOrgTracing.SagaStepRun);
+        span.Recorded()?.SetTag(NoOrgTracing.SagaId, request.SagaId).SetTag(NoOrgTracing.SagaStepId, request.StepId)
+            .SetTag(NoOrgTracing.SagaDefinition, request.Definition).SetTag(NoOrgTracing.SagaAction, MetricNames.Of(Kind))
+            .SetTag(NoOrgTracing.SagaAttempt, request.Attempt);
         try
         {
             var action = Resolve(request);
@@ -112,6 +118,7 @@ public abstract partial class SagaActionGrain(
         {
             var error = e is OperationCanceledException && cancellationToken.IsCancellationRequested ? "abandoned (timed out or cancelled)" : e.Message;
             outcome = new SagaActionOutcome(request.Attempt, false, null, $"{e.GetType().Name}: {error}");
+            span.Failed(e);
         }
 
         if (runningAttempt == request.Attempt)

@@ -6,6 +6,7 @@ using NoOrg.Grains.Agents;
 using NoOrg.Grains.Dispatch;
 using NoOrg.Grains.Errors;
 using NoOrg.Grains.Health;
+using NoOrg.Grains.Observability;
 using NoOrg.Grains.Patterns.Outbox;
 using NoOrg.Grains.Reminders;
 using NoOrg.Grains.Watching;
@@ -176,7 +177,7 @@ public sealed partial class TaskGrain(
         var task = new TaskSnapshot(
             Id, spec, TaskState.Pending, AssignedTo: null, Attempt: 0, CreatedAt: now, UpdatedAt: now, StartedAt: null,
             FinishedAt: null, NextAttemptAt: null, ResultJson: null, Error: null, ProcessingTime: null, waitingOn,
-            UnassignableReason: null, Version: 1);
+            UnassignableReason: null, Version: 1, TraceParent: NoOrgTracing.CurrentTraceParent());
         var reason = waitingOn.Count == 0 ? null : $"waiting on {string.Join(", ", waitingOn)}";
         return await ChangeAsync(null, task, Event(TaskAction.Created, TaskState.Pending, TaskState.Pending, actor, now, reason), hash);
     }
@@ -841,7 +842,7 @@ public sealed partial class TaskGrain(
         try
         {
             await GrainFactory.GetGrain<IPoolDispatcherGrain>(DispatchPool.KeyOf(task.Spec.RequiredCapabilities))
-                .EnqueueAsync(new QueuedTask(Id, task.Spec.Priority, task.CreatedAt));
+                .EnqueueAsync(new QueuedTask(Id, task.Spec.Priority, task.CreatedAt, task.TraceParent));
         }
         catch (Exception e)
         {

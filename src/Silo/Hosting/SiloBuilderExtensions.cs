@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using NoOrg.Client;
 using NoOrg.Configuration;
 using NoOrg.Grains;
 using NoOrg.Grains.Errors;
@@ -40,6 +41,8 @@ public static class SiloBuilderExtensions
         silo.AddDistributedGrainDirectory();
 #pragma warning restore ORLEANSEXP003
         silo.UseSystemTextJsonGrainStorageSerializer();
+        silo.AddActivityPropagation(); // grain calls carry the caller's trace; spans only while something listens
+        silo.Services.AddNoOrgLogTraceIds();
         // Both stores open their connections from the silo's one pool (IndexDatabase.Source), as the reminders and
         // membership do: one set of settings (auto-prepared statements on PostgreSQL, SQLite waiting for its write
         // lock) for every statement.

@@ -24,6 +24,8 @@ public static class WebApplicationExtensions
         builder.Services.AddNoOrgAuthentication(settings);
         builder.Services.AddNoOrgApi();
         builder.AddNoOrgMetrics(settings);
+        builder.AddNoOrgTracing(settings);
+        builder.Logging.AddSimpleConsole(o => o.IncludeScopes = true); // a line written in a span shows its trace and span ids
         builder.UseOrleans(silo =>
         {
             silo.AddNoOrg(settings).UseNoOrgClustering(settings);

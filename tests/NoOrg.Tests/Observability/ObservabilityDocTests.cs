@@ -7,7 +7,7 @@ using NoOrg.Tests.Infrastructure;
 
 namespace NoOrg.Tests.Observability;
 
-/// <summary>docs/observability.md lists exactly the noorg.* instruments the code defines, and every meter is known.</summary>
+/// <summary>docs/observability.md lists exactly the noorg.* instruments and spans the code defines, and every meter is known.</summary>
 public sealed partial class ObservabilityDocTests
 {
     [Fact]
@@ -62,11 +62,34 @@ public sealed partial class ObservabilityDocTests
             .SelectMany(f => InstrumentCreation().Matches(File.ReadAllText(f)))
             .Select(m => m.Groups["name"].Value)];
 
-    private static HashSet<string> Documented() =>
-        [.. File.ReadAllLines(RepositoryPaths.File("docs/observability.md"))
+    [Fact]
+    public void The_doc_lists_every_span_and_every_attribute_the_code_defines_and_no_other()
+    {
+        var documented = Documented("### Spans");
+        var attributes = typeof(NoOrgTracing).GetFields(BindingFlags.Public | BindingFlags.Static)
+            .Where(f => f.IsLiteral && f.GetRawConstantValue() is string value && value.StartsWith("noorg.", StringComparison.Ordinal))
+            .Select(f => (string)f.GetRawConstantValue()!).Except(NoOrgTracing.Spans).ToArray();
+        var section = string.Join("\n", Section("### Spans"));
+
+        Assert.Equal(NoOrgTracing.Spans.Order(StringComparer.Ordinal), documented.Order(StringComparer.Ordinal));
+        Assert.True(attributes.Length >= 10, $"found only {attributes.Length} attribute keys");
+        Assert.All(attributes, a => Assert.Contains($"`{a}`", section, StringComparison.Ordinal));
+    }
+
+    private static HashSet<string> Documented(string heading = "## Instruments") =>
+        [.. Section(heading)
             .Select(l => DocumentedRow().Match(l))
             .Where(m => m.Success)
             .Select(m => m.Groups["name"].Value)];
+
+    /// <summary>The lines under <paramref name="heading"/>, up to the next heading of its level or above.</summary>
+    private static IEnumerable<string> Section(string heading)
+    {
+        var level = heading.IndexOf(' ', StringComparison.Ordinal);
+        return File.ReadAllLines(RepositoryPaths.File("docs/observability.md"))
+            .SkipWhile(l => l != heading).Skip(1)
+            .TakeWhile(l => !(l.StartsWith('#') && l.IndexOf(' ', StringComparison.Ordinal) is > 0 and var own && own <= level));
+    }
 
     [GeneratedRegex(@"Create(?:Counter|UpDownCounter|Histogram|Gauge|ObservableGauge|ObservableCounter|ObservableUpDownCounter)(?:<[^>]+>)?\(\s*""(?<name>noorg\.[a-z0-9_.]+)""")]
     private static partial Regex InstrumentCreation();

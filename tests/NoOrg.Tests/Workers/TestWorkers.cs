@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using NoOrg.Client.Workers;
@@ -76,7 +77,7 @@ public sealed class TestWorker : IAsyncDisposable
 
     public static async Task<TestWorker> StartAsync(
         IClusterClient client, string agentId, IReadOnlyList<string> capabilities, int maxConcurrent, TimeSpan? workTime = null,
-        Action<AgentWorkerOptions>? configure = null, ClusterChangeSignal? clusterChanges = null)
+        Action<AgentWorkerOptions>? configure = null, ClusterChangeSignal? clusterChanges = null, ILogger<AgentWorkerService>? logger = null)
     {
         var handler = new RecordingHandler(workTime ?? TimeSpan.FromMilliseconds(10));
         var settings = new AgentWorkerOptions
@@ -88,7 +89,7 @@ public sealed class TestWorker : IAsyncDisposable
         };
         configure?.Invoke(settings);
         var options = Options.Create(settings);
-        var service = new AgentWorkerService(client, handler, options, NullLogger<AgentWorkerService>.Instance, clusterChanges);
+        var service = new AgentWorkerService(client, handler, options, logger ?? NullLogger<AgentWorkerService>.Instance, clusterChanges);
         var worker = new TestWorker(agentId, service, handler);
         await service.StartAsync(worker.stop.Token);
         await Cluster.Eventually.ReturnsAsync(() => client.GetGrain<IAgentGrain>(agentId).GetAsync(), a => a is not null,

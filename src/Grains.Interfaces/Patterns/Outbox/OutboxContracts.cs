@@ -34,7 +34,7 @@ public sealed record OutboxTarget(OutboxTargetKind Kind, string Address, string?
 /// <see cref="PayloadType"/> names the registered payload type (<c>OutboxRegistry.AddPayload</c>) streams publish.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("noorg.outbox.message")]
-public sealed record OutboxMessage(string Id, string Type, string Source, string PayloadType, string PayloadJson, DateTimeOffset CreatedAt);
+public sealed record OutboxMessage(string Id, string Type, string Source, string PayloadType, string PayloadJson, DateTimeOffset CreatedAt, string? TraceParent = null);
 
 /// <summary>What an <see cref="IOutboxReceiver"/> gets: the message and which delivery attempt this is (1 = first).</summary>
 [GenerateSerializer, Immutable, Alias("noorg.outbox.delivery")]

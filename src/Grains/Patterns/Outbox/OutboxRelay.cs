@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using NoOrg.Configuration;
+using NoOrg.Grains.Observability;
 
 namespace NoOrg.Grains.Patterns.Outbox;
 
@@ -169,6 +171,9 @@ public sealed partial class OutboxRelay
                 continue;
             }
 
+            using var span = NoOrgTracing.StartCausedBy(NoOrgTracing.OutboxDeliver, ActivityKind.Producer, entry.Message.TraceParent);
+            span.Recorded()?.SetTag(NoOrgTracing.MessageId, entry.Message.Id).SetTag(NoOrgTracing.MessageType, entry.Message.Type)
+                .SetTag(NoOrgTracing.TargetKind, MetricNames.Of(entry.Target.Kind)).SetTag(NoOrgTracing.DeliveryAttempt, entry.Attempts + 1);
             try
             {
                 await targets.DeliverAsync(host, entry);
@@ -177,6 +182,7 @@ public sealed partial class OutboxRelay
             }
             catch (Exception e)
             {
+                span.Failed(e);
                 failed.Add((entry, e));
                 blocked.Add(entry.Target);
             }

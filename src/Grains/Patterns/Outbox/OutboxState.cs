@@ -12,12 +12,16 @@ public sealed record OutboxState
     /// <summary>Messages recorded by this write, in order: one entry per message and target.</summary>
     [Id(2)] public IReadOnlyList<OutboxEntry> New { get; init; } = [];
 
-    /// <summary>This outbox with <paramref name="message"/> added once for each target.</summary>
+    /// <summary>
+    /// This outbox with <paramref name="message"/> added once for each target. The message keeps the trace of the
+    /// call recording it (when traced), so its delivery, whenever it runs, joins that trace.
+    /// </summary>
     public OutboxState Add(OutboxMessage message, IEnumerable<OutboxTarget> targets)
     {
         ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(targets);
-        return this with { New = [.. New, .. targets.Select(t => new OutboxEntry(message, t))] };
+        var traced = message.TraceParent is null && Observability.NoOrgTracing.CurrentTraceParent() is { } parent ? message with { TraceParent = parent } : message;
+        return this with { New = [.. New, .. targets.Select(t => new OutboxEntry(traced, t))] };
     }
 }
 
