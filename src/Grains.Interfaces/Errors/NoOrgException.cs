@@ -98,11 +98,11 @@ public sealed class UnavailableException : NoOrgException
 [GenerateSerializer, Alias("noorg.error.forbidden")]
 public sealed class ForbiddenException : NoOrgException
 {
-    public ForbiddenException() { }
+    public ForbiddenException() : base(ErrorCodes.Forbidden, message: null) { }
 
-    public ForbiddenException(string message) : base("forbidden", message) { }
+    public ForbiddenException(string message) : base(ErrorCodes.Forbidden, message) { }
 
-    public ForbiddenException(string message, Exception innerException) : base(message, innerException) { }
+    public ForbiddenException(string message, Exception innerException) : base(ErrorCodes.Forbidden, message, innerException) { }
 }
 
 /// <summary>

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
+using NoOrg.Grains.Errors;
 using NoOrg.Silo.Api;
 
 namespace NoOrg.Silo.Security;
@@ -26,12 +27,12 @@ internal sealed class ApiAuthorizationResults(IProblemDetailsService problems) :
         if (authorizeResult.Forbidden)
         {
             var reasons = authorizeResult.AuthorizationFailure?.FailureReasons.Select(r => r.Message).ToArray() ?? [];
-            problem = ApiProblems.Create("forbidden", reasons.Length > 0 ? string.Join("; ", reasons) : "this credential may not call this endpoint");
+            problem = ApiProblems.Create(ErrorCodes.Forbidden, reasons.Length > 0 ? string.Join("; ", reasons) : "this credential may not call this endpoint");
         }
         else
         {
             var failure = (await context.AuthenticateAsync()).Failure?.Message;
-            problem = ApiProblems.Create("unauthorized", failure is null
+            problem = ApiProblems.Create(ErrorCodes.Unauthorized, failure is null
                 ? "no credential: send 'Authorization: Bearer KEY' or 'X-Api-Key: KEY'"
                 : $"{failure}; send a valid API key or token as 'Authorization: Bearer ...' (or a key as 'X-Api-Key: KEY')");
             context.Response.Headers.WWWAuthenticate = "Bearer";
