@@ -180,11 +180,12 @@ public abstract class RetentionSoakTests(StorageProvider provider, ITestOutputHe
 
         Assert.Empty(await rc.PartialSagasAsync());
         // Every saga (those the kill interrupted resume on the other silo) finishes and is then removed whole.
+        // The probe names the sagas left (id, status, last change) so that a time-out says where they stand.
         await Eventually.ReturnsAsync(async () =>
         {
-            var left = await rc.CountAsync("noorg_sagas");
-            return (left, await rc.PartialSagasAsync());
-        }, r => r.left == 0 && r.Item2.Count == 0, TimeSpan.FromSeconds(90), "every saga to finish and be removed whole after the kill");
+            var left = await rc.StringsAsync("SELECT id || ' ' || status || ' ' || CAST(updated_at AS TEXT) FROM noorg_sagas ORDER BY id");
+            return (Left: string.Join(", ", left), Count: left.Count, Partial: string.Join(", ", await rc.PartialSagasAsync()));
+        }, r => r.Count == 0 && r.Partial.Length == 0, TimeSpan.FromSeconds(90), "every saga to finish and be removed whole after the kill");
         Assert.Equal(0, await rc.CountAsync("orleans_grain_state", "state_name IN ('saga-step', 'saga-compensation')"));
         Assert.NotEmpty(ids);
     }
