@@ -94,6 +94,30 @@ internal readonly record struct TaskChanges(TaskSnapshot Current, DateTimeOffset
             : RetryOrFail(TaskAction.AgentLost, cause, SystemActor);
     }
 
+    /// <summary>
+    /// When <paramref name="task"/> next needs looking at by itself: the running attempt's time-out or the deadline,
+    /// whichever comes first; null when it has neither (or is finished). Stored with every write, so the due shards
+    /// find it with one indexed query (<see cref="TaskDueShardGrain"/>).
+    /// </summary>
+    public static DateTimeOffset? DueAt(TaskSnapshot task)
+    {
+        if (task.IsTerminal)
+        {
+            return null;
+        }
+
+        DateTimeOffset? timeout = task is { State: TaskState.Running, StartedAt: { } started, Spec.Timeout: { } limit } ? started + limit : null;
+        return (timeout, task.Spec.Deadline) switch
+        {
+            ({ } t, { } d) => t < d ? t : d,
+            ({ } t, null) => t,
+            (null, var d) => d,
+        };
+    }
+
+    /// <summary>What is due now: the running attempt's time-out first (it may leave attempts), then the deadline; null when neither is.</summary>
+    public TaskChange? Due(TimeSpan tolerance) => TimeOut(tolerance) ?? DeadlineExceeded();
+
     /// <summary>The running attempt ran past the spec's time-out; null while it has not (allowing <paramref name="tolerance"/> for an early timer).</summary>
     public TaskChange? TimeOut(TimeSpan tolerance) =>
         Current is { State: TaskState.Running, StartedAt: { } started, Spec.Timeout: { } timeout } && Now + tolerance >= started + timeout
