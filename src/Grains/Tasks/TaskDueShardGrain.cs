@@ -42,8 +42,11 @@ public sealed partial class TaskDueShardGrain(
     IOptions<ReminderOptions> reminderOptions,
     ILogger<TaskDueShardGrain> logger) : Grain, ITaskDueShardGrain, IRemindable
 {
-    /// <summary>How often a shard looks; a task whose activation was lost is failed or retried at most this late (plus <see cref="Grace"/>).</summary>
-    internal static readonly TimeSpan SweepPeriod = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// How often a shard looks; a task whose activation was lost is failed or retried at most this late (plus
+    /// <see cref="Grace"/>). Each look is one indexed read, so an idle cluster costs 4 reads every 5 s.
+    /// </summary>
+    internal static readonly TimeSpan SweepPeriod = TimeSpan.FromSeconds(5);
 
     /// <summary>An active task fires its own timer: the shard leaves it this long to do so before waking it.</summary>
     internal static readonly TimeSpan Grace = TimeSpan.FromSeconds(1);
