@@ -18,6 +18,17 @@ internal readonly record struct TaskChanges(TaskSnapshot Current, DateTimeOffset
     /// <summary>The actor of the dispatcher's notes.</summary>
     public const string DispatcherActor = "dispatcher";
 
+    /// <summary>A new task, pending, numbered <paramref name="sequence"/>: its entry says what it waits on, if anything.</summary>
+    public static TaskChange Created(TaskSnapshot task, long sequence, string actor) => new(
+        task,
+        new TaskEvent(task.Id, sequence, task.CreatedAt, TaskAction.Created, TaskState.Pending, TaskState.Pending, actor,
+            task.WaitingOn.Count == 0 ? null : $"waiting on {string.Join(", ", task.WaitingOn)}", null, null));
+
+    /// <summary>The spec as an update left it; its entry names the fields that changed.</summary>
+    public TaskChange Update(TaskSpec spec, IReadOnlyList<string> changed, string actor) => new(
+        Bumped with { Spec = spec },
+        Event(TaskAction.Updated, Current.State, actor, "changed " + string.Join(", ", changed)));
+
     public TaskChange Assign(string agentId, string actor) => new(
         Bumped with { State = TaskState.Assigned, AssignedTo = agentId, StartedAt = null, NextAttemptAt = null, UnassignableReason = null },
         Event(TaskAction.Assigned, TaskState.Assigned, actor, toAgent: agentId));

@@ -168,8 +168,8 @@ public sealed partial class TaskGrain(
             Id, spec, TaskState.Pending, AssignedTo: null, Attempt: 0, CreatedAt: now, UpdatedAt: now, StartedAt: null,
             FinishedAt: null, NextAttemptAt: null, ResultJson: null, Error: null, ProcessingTime: null, waitingOn,
             UnassignableReason: null, Version: 1, TraceParent: NoOrgTracing.CurrentTraceParent());
-        var reason = waitingOn.Count == 0 ? null : $"waiting on {string.Join(", ", waitingOn)}";
-        return await ChangeAsync(null, task, Event(TaskAction.Created, TaskState.Pending, TaskState.Pending, actor, now, reason), hash);
+        var created = TaskChanges.Created(task, state.State.HistoryTotal + 1, actor);
+        return await ChangeAsync(null, created.Next, created.Event, hash);
     }
 
     public async Task<TaskSnapshot> UpdateAsync(TaskUpdate update, string actor)
@@ -217,9 +217,7 @@ public sealed partial class TaskGrain(
             return current;
         }
 
-        var updated = Bump(current, now) with { Spec = next };
-        return await ChangeAsync(current, updated,
-            Event(TaskAction.Updated, current.State, current.State, actor, now, "changed " + string.Join(", ", changed)));
+        return await ChangeAsync(current, new TaskChanges(current, now, state.State.HistoryTotal + 1).Update(next, changed, actor));
     }
 
     public async Task<TaskSnapshot> AssignAsync(string agentId, string actor)
@@ -692,8 +690,8 @@ public sealed partial class TaskGrain(
     /// </summary>
     private async Task FollowUpAsync(TaskSnapshot? before, TaskSnapshot after, TaskEvent change)
     {
-        var holderBefore = before is null ? null : Holder(before);
-        var holderAfter = Holder(after);
+        var holderBefore = before is null ? null : TaskChanges.Holder(before);
+        var holderAfter = TaskChanges.Holder(after);
         if (holderAfter is not null && holderAfter != holderBefore)
         {
             await DeliverAsync(holderAfter, after);
@@ -861,15 +859,6 @@ public sealed partial class TaskGrain(
 
     private TaskSnapshot Require() =>
         state.State.Task ?? throw NotFoundException.ForTask(Id);
-
-    private TaskEvent Event(
-        TaskAction action, TaskState from, TaskState to, string actor, DateTimeOffset at, string? reason = null,
-        string? fromAgent = null, string? toAgent = null) =>
-        new(Id, state.State.HistoryTotal + 1, at, action, from, to, actor, reason, fromAgent, toAgent);
-
-    private static TaskSnapshot Bump(TaskSnapshot task, DateTimeOffset now) => task with { Version = task.Version + 1, UpdatedAt = now };
-
-    private static string? Holder(TaskSnapshot task) => TaskChanges.Holder(task);
 
     /// <summary>The decisions for a change of <paramref name="current"/> made now, numbered as the next history entry.</summary>
     private TaskChanges Changes(TaskSnapshot current) => new(current, Now(), state.State.HistoryTotal + 1);

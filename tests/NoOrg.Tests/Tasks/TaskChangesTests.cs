@@ -17,6 +17,22 @@ public sealed class TaskChangesTests
     private static TaskChanges At(TaskSnapshot task, TimeSpan after) => new(task, T0 + after, Sequence: 9);
 
     [Fact]
+    public void A_creation_says_what_the_task_waits_on_and_an_update_names_what_changed()
+    {
+        var waiting = Task(TaskState.Pending, dependsOn: ["t-0", "t-9"]);
+        Assert.Equal((1L, TaskAction.Created, "waiting on t-0, t-9", "alice", T0), TaskChangesEntry(TaskChanges.Created(waiting, 1, "alice").Event));
+        Assert.Null(TaskChanges.Created(Task(TaskState.Pending), 1, "alice").Event.Reason);
+
+        var running = Task(TaskState.Running, 1, "agent-a", startedAt: T0);
+        var (next, entry) = At(running, TimeSpan.FromSeconds(2)).Update(running.Spec with { Name = "renamed" }, ["name"], "bob");
+        Assert.Equal(("renamed", TaskState.Running, 5, T0.AddSeconds(2)), (next.Spec.Name, next.State, next.Version, next.UpdatedAt));
+        Assert.Equal((9L, TaskAction.Updated, "changed name", "bob", T0.AddSeconds(2)), TaskChangesEntry(entry));
+        Assert.Equal((TaskState.Running, TaskState.Running), (entry.From, entry.To));
+    }
+
+    private static (long, TaskAction, string?, string, DateTimeOffset) TaskChangesEntry(TaskEvent e) => (e.Sequence, e.Action, e.Reason, e.Actor, e.At);
+
+    [Fact]
     public void A_task_is_due_at_its_running_attempts_time_out_or_its_deadline_whichever_comes_first()
     {
         var deadline = T0.AddMinutes(10);
