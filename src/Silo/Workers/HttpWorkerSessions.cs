@@ -65,7 +65,15 @@ internal sealed partial class HttpWorkerSessions(IGrainFactory grains, NoOrgSett
         session.Touch(now);
         if (now - session.LastConnect >= RenewEvery)
         {
-            await ConnectAsync(session, throwOnFailure: true);
+            try
+            {
+                await ConnectAsync(session, throwOnFailure: true);
+            }
+            catch when (session.LastConnect == default && sessions.TryRemove(new KeyValuePair<string, HttpWorkerSession>(agentId, session)))
+            {
+                Retire(session); // never admitted (no such agent, or another process serves it): keep nothing of it
+                throw;
+            }
         }
 
         return session;
