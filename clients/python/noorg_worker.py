@@ -195,7 +195,7 @@ class Worker:
             clock = time.monotonic()
             result, error = None, None
             try:
-                result = json.dumps(self.handler(task, token))
+                result = json.dumps(self.handler(task, token), separators=(",", ":"))
             except Cancelled:
                 pass
             except Exception as e:  # noqa: BLE001 - a handler's exception fails the attempt
@@ -301,7 +301,7 @@ class Worker:
             delay = min(delay * 2, self.max_retry_delay)
 
     def _call(self, method, path, body=None, timeout=30):
-        data = None if body is None else json.dumps(body).encode("utf-8")
+        data = None if body is None else json.dumps(body, separators=(",", ":")).encode("utf-8")
         request = urllib.request.Request(self.base_url + path, data=data, method=method)
         if data is not None:
             request.add_header("Content-Type", "application/json")
