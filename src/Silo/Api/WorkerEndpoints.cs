@@ -3,6 +3,7 @@ using NoOrg.Client;
 using NoOrg.Grains;
 using NoOrg.Grains.Agents;
 using NoOrg.Grains.Errors;
+using NoOrg.Grains.Security;
 using NoOrg.Grains.Tasks;
 using NoOrg.Silo.Security;
 using NoOrg.Silo.Workers;
@@ -28,7 +29,8 @@ internal static class WorkerEndpoints
             .WithSummary("Long poll: the next task assigned to the agent (200), or none within `wait` seconds (204)")
             .WithDescription("`worker` is the id the worker process chose for itself at start; another process of the same agent is refused (409) while this one keeps in touch. Polls and heartbeats are the agent's heartbeat.")
             .Produces<TaskSnapshot>().Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
-            .Example(null, ApiExamples.AssignedTask).AgentMay(AgentBinding.RouteId);
+            .Example(null, ApiExamples.AssignedTask)
+            .AgentMay(AgentBinding.RouteId, AccessRole.Operator); // a GET that takes deliveries and keeps the agent alive: not for readers
         agents.MapPost("/{id}/disconnect", (string id, string? worker, HttpWorkerSessions sessions) => sessions.StopAsync(id, Worker(worker)))
             .WithName("DisconnectWorker").WithSummary("The worker stops: the agent goes offline, handing back the tasks it holds, and the worker's session ends")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)

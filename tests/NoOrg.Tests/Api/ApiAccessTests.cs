@@ -122,6 +122,9 @@ public sealed class ApiAccessTests(SecuredApiSilo silo) : IClassFixture<SecuredA
         Assert.Equal(200, (await silo.SendAsync(agentKey, HttpMethod.Post, $"/v1/agents/{own}/heartbeat")).Status);
         Assert.Equal(200, (await silo.SendAsync(agentKey, HttpMethod.Get, $"/v1/tasks?assignedTo={own}")).Status);
         Assert.Equal(204, (await silo.SendAsync(agentKey, HttpMethod.Get, $"/v1/agents/{own}/tasks/next?worker=w-own&wait=0")).Status);
+        var (_, readerKey) = await silo.CreateKeyAsync("watcher", "--role", "reader");
+        var (readerStatus, readerProblem, readerResponse) = await silo.SendAsync(readerKey, HttpMethod.Get, $"/v1/agents/{other}/tasks/next?worker=w-reader&wait=0");
+        AssertProblem(403, "forbidden", "needs the operator role", readerStatus, readerProblem, readerResponse); // a poll takes deliveries: not a read
 
         var heartbeatBefore = (await silo.SendAsync(Bootstrap, HttpMethod.Get, $"/v1/agents/{other}")).Body!["lastHeartbeatAt"]?.ToJsonString();
         foreach (var (method, path, body, says) in new (HttpMethod, string, object?, string)[]
