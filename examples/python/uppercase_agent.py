@@ -4,7 +4,8 @@
     noorg tasks create --name shout --type uppercase --input '{"greeting":"hello"}' --wait
 
 Settings (environment): NOORG_URL, NOORG_AGENT_ID, NOORG_CAPABILITY (uppercase), NOORG_API_KEY (an agent key, when
-the silo requires one), EXAMPLE_DELAY_SECONDS (how long each task takes, to watch heartbeats and cancellation).
+the silo requires one), EXAMPLE_DELAY_SECONDS (how long each task takes, to watch heartbeats and cancellation; a task's input may say
+"delaySeconds" instead).
 """
 
 import logging
@@ -27,7 +28,8 @@ def upper(value):
 
 def handle(task, token):
     print(f"running {task.id} attempt {task.attempt}", flush=True)
-    if token.wait(float(os.environ.get("EXAMPLE_DELAY_SECONDS", "0"))):
+    delay = task.input.get("delaySeconds") if isinstance(task.input, dict) else None
+    if token.wait(float(delay if delay is not None else os.environ.get("EXAMPLE_DELAY_SECONDS", "0"))):
         raise Cancelled(token.reason)
     if isinstance(task.input, dict) and task.input.get("fail"):
         raise ValueError(task.input["fail"])

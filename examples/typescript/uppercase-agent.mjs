@@ -4,7 +4,8 @@
 //   noorg tasks create --name shout --type uppercase --input '{"greeting":"hello"}' --wait
 //
 // Settings (environment): NOORG_URL, NOORG_AGENT_ID, NOORG_CAPABILITY (uppercase), NOORG_API_KEY (an agent key, when
-// the silo requires one), EXAMPLE_DELAY_SECONDS (how long each task takes, to watch heartbeats and cancellation).
+// the silo requires one), EXAMPLE_DELAY_SECONDS (how long each task takes, to watch heartbeats and cancellation; a
+// task's input may say "delaySeconds" instead).
 import { setTimeout as delay } from "node:timers/promises";
 import { Worker } from "../../clients/typescript/noorg-worker.mjs";
 
@@ -22,7 +23,8 @@ const worker = new Worker({
   apiKey: process.env.NOORG_API_KEY || undefined,
   handler: async (task, signal) => {
     console.log(`running ${task.id} attempt ${task.attempt}`);
-    await delay(Number(process.env.EXAMPLE_DELAY_SECONDS ?? 0) * 1000, undefined, { signal }); // rejects when aborted
+    const seconds = task.input?.delaySeconds ?? Number(process.env.EXAMPLE_DELAY_SECONDS ?? 0);
+    await delay(seconds * 1000, undefined, { signal }); // rejects when aborted
     if (task.input?.fail) throw new Error(task.input.fail);
     return upper(task.input);
   },

@@ -77,6 +77,30 @@ public sealed class HttpWorkerProcessTests(HttpWorkerProcessTests.Silo silo) : I
         Assert.Contains("no heartbeat", lost.StatusReason ?? "", StringComparison.Ordinal);
     }
 
+    [ExecutablesFact("python3", "node")]
+    public async Task A_task_cancelled_while_a_worker_runs_it_cancels_the_handler_reports_nothing_and_frees_the_slot()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        await using var python = HttpWorker.Python(silo, "py-cancel-" + run, "shout.cancel.py." + run);
+        await using var node = HttpWorker.Node(silo, "ts-cancel-" + run, "shout.cancel.ts." + run);
+        foreach (var (worker, capability) in new[] { (python, "shout.cancel.py." + run), (node, "shout.cancel.ts." + run) })
+        {
+            var slow = await silo.Api.Tasks.CreateAsync(Spec(capability, "{\"greeting\":\"slow\",\"delaySeconds\":120}"));
+            await Eventually.ReturnsAsync(() => silo.Api.Tasks.GetAsync(slow.Id), t => t.State == TaskState.Running,
+                TimeSpan.FromSeconds(30), $"the worker to start the task ({worker.Output})");
+            await silo.Api.Tasks.CancelAsync(slow.Id, "not needed");
+
+            // The next heartbeat is refused (the attempt is over): the handler is cancelled and nothing is reported.
+            await Eventually.ReturnsAsync(() => Task.FromResult(worker.Output), o => o.Contains($"task {slow.Id} attempt 1 not reported", StringComparison.Ordinal),
+                TimeSpan.FromSeconds(15), "the handler to be cancelled");
+            var next = await silo.Api.Tasks.CreateAsync(Spec(capability, "{\"greeting\":\"next\"}"));
+            Assert.Equal("{\"greeting\":\"NEXT\"}", (await CompletedAsync(next.Id, worker)).ResultJson); // its one slot is free again
+            var cancelled = await silo.Api.Tasks.GetAsync(slow.Id);
+            Assert.Equal(TaskState.Cancelled, cancelled.State);
+            Assert.DoesNotContain((await silo.Api.Tasks.HistoryAsync(slow.Id, 0, 100)).Items, e => e.Action is TaskAction.Completed or TaskAction.Failed);
+        }
+    }
+
     private static TaskSpec Spec(string capability, string input) =>
         new("shout", capability, InputJson: input, RequiredCapabilities: [capability], MaxAttempts: 3, RetryBackoff: TimeSpan.FromMilliseconds(100));
 
