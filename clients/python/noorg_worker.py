@@ -123,11 +123,15 @@ class Worker:
         self._lock = threading.Lock()
         self._silo_heartbeat = 10.0
         self._give_up_at = None
+        self._fatal = None
 
     # -- the loop -----------------------------------------------------------------------------------------------
 
     def run(self, install_signal_handlers=True):
-        """Works until stop() or SIGINT/SIGTERM; then cancels handlers, sends their reports and takes the agent offline."""
+        """Works until stop() or SIGINT/SIGTERM; then cancels handlers, sends their reports and takes the agent offline.
+
+        Raises NoOrgError when the agent cannot be registered (a 400 naming what is wrong, a 401 or 403).
+        """
         if install_signal_handlers and threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(sig, lambda *_: self.stop())
@@ -138,6 +142,8 @@ class Worker:
         while not self._stopping.wait(0.5):
             pass
         self._shut_down()
+        if self._fatal is not None:
+            raise self._fatal
 
     def stop(self):
         self._stopping.set()
@@ -153,7 +159,13 @@ class Worker:
             except Exception as e:  # noqa: BLE001 - every failure of a poll is retried
                 self._slots.release()
                 if isinstance(e, NoOrgError) and e.status == 404:
-                    self._retry("register", self._register, until_stopped=True)
+                    try:
+                        self._retry("register", self._register, until_stopped=True)
+                    except Exception as fatal:  # noqa: BLE001 - a registration refused for good ends the worker
+                        if not self._stopping.is_set():
+                            log.error("registering agent %s again failed: %s", self.agent_id, fatal)
+                            self._fatal = fatal
+                            self.stop()
                     continue
                 log.warning("poll failed (%s); retrying in %.1fs", e, delay)
                 self._stopping.wait(delay)

@@ -89,7 +89,10 @@ export class Worker {
     this.giveUpAt = Infinity;
   }
 
-  /** Works until stop() or SIGINT/SIGTERM; then aborts handlers, sends their reports and takes the agent offline. */
+  /**
+   * Works until stop() or SIGINT/SIGTERM; then aborts handlers, sends their reports and takes the agent offline.
+   * Rejects with a NoOrgError when the agent cannot be registered (a 400 naming what is wrong, a 401 or 403).
+   */
   async run({ installSignalHandlers = true } = {}) {
     const onSignal = () => this.stop();
     if (installSignalHandlers) {
@@ -97,13 +100,14 @@ export class Worker {
       process.on("SIGTERM", onSignal);
     }
     try {
-      await this.#retry("register", () => this.#register(), { untilStopped: true }).catch(() => {});
+      await this.#registerUnlessStopped();
       if (!this.stopping.signal.aborted) {
         this.options.log(`agent ${this.agentId} registered; worker ${this.workerId} polling`);
         await this.#pollLoop();
       }
-      await this.#shutDown();
     } finally {
+      this.stop(); // also after a failure: handlers are aborted and the agent is taken offline
+      await this.#shutDown();
       if (installSignalHandlers) {
         process.off("SIGINT", onSignal);
         process.off("SIGTERM", onSignal);
@@ -130,7 +134,7 @@ export class Worker {
       } catch (e) {
         if (stop.aborted) break;
         if (e instanceof NoOrgError && e.status === 404) {
-          await this.#retry("register", () => this.#register(), { untilStopped: true }).catch(() => {});
+          await this.#registerUnlessStopped(); // removed meanwhile: register again (a refusal for good ends the worker)
           continue;
         }
         this.options.log(`poll failed (${e.message}); retrying in ${delay} ms`);
@@ -257,6 +261,15 @@ export class Worker {
       this.options.log(`disconnect failed (${e.message}); the agent goes offline when its heartbeat times out`);
     }
     this.options.log(`worker ${this.workerId} stopped`);
+  }
+
+  /** Registers, retrying failures that may pass; throws a refusal for good (400, 401, 403) unless the worker is stopping. */
+  async #registerUnlessStopped() {
+    try {
+      await this.#retry("register", () => this.#register(), { untilStopped: true });
+    } catch (e) {
+      if (!this.stopping.signal.aborted) throw e;
+    }
   }
 
   async #register() {
