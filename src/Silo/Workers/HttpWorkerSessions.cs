@@ -131,6 +131,7 @@ internal sealed partial class HttpWorkerSessions(IGrainFactory grains, NoOrgSett
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             var now = clock.GetUtcNow();
+            var due = new List<HttpWorkerSession>();
             foreach (var session in sessions.Values)
             {
                 if (session.WaitingPolls == 0 && now - session.LastContact > 2 * Lease)
@@ -139,13 +140,17 @@ internal sealed partial class HttpWorkerSessions(IGrainFactory grains, NoOrgSett
                     if (sessions.TryRemove(new KeyValuePair<string, HttpWorkerSession>(session.AgentId, session)))
                     {
                         Retire(session);
+                        LogForgotten(logger, session.AgentId, session.WorkerId, (now - session.LastContact).TotalSeconds);
                     }
                 }
                 else if ((session.WaitingPolls > 0 || session.LastContact > session.LastConnect) && now - session.LastConnect >= RenewEvery / 2)
                 {
-                    await ConnectAsync(session, throwOnFailure: false);
+                    due.Add(session);
                 }
             }
+
+            // All at once: an agent grain that is slow to answer must not hold up the other workers' renewals.
+            await Task.WhenAll(due.Select(s => ConnectAsync(s, throwOnFailure: false)));
         }
     }
 
@@ -160,7 +165,6 @@ internal sealed partial class HttpWorkerSessions(IGrainFactory grains, NoOrgSett
     {
         old.Close();
         grains.DeleteObjectReference<IAgentWorker>(old.Reference);
-        LogRetired(logger, old.AgentId, old.WorkerId, (clock.GetUtcNow() - old.LastContact).TotalSeconds);
     }
 
     private async Task ConnectAsync(HttpWorkerSession session, bool throwOnFailure)
@@ -185,7 +189,7 @@ internal sealed partial class HttpWorkerSessions(IGrainFactory grains, NoOrgSett
                 session.Offer(task); // held tasks the worker is not running: resumed, as a restarted .NET worker resumes them
             }
         }
-        catch (Exception e) when (!throwOnFailure && e is not OperationCanceledException)
+        catch (Exception e) when (!throwOnFailure) // the loop never ends on a failure: it logs and renews next time
         {
             LogRenewFailed(logger, session.AgentId, session.WorkerId, $"{e.GetType().Name}: {e.Message}");
         }
@@ -196,7 +200,7 @@ internal sealed partial class HttpWorkerSessions(IGrainFactory grains, NoOrgSett
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "HTTP worker {WorkerId} of agent {AgentId} forgotten after {QuietSeconds:0}s without a request")]
-    private static partial void LogRetired(ILogger logger, string agentId, string workerId, double quietSeconds);
+    private static partial void LogForgotten(ILogger logger, string agentId, string workerId, double quietSeconds);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "HTTP worker {WorkerId} of agent {AgentId}: renewing its connection failed ({Reason}); retrying at the next renewal")]
     private static partial void LogRenewFailed(ILogger logger, string agentId, string workerId, string reason);
