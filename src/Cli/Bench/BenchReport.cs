@@ -14,7 +14,7 @@ internal sealed record BenchReport(
 
 internal sealed record BenchConfiguration(
     IReadOnlyList<int> Levels, double WarmupSeconds, double DurationSeconds, long Count, int Scale, int QuerySamples,
-    IReadOnlyList<string> Operations, int ProfileSamples, int Unplaceable = 0);
+    IReadOnlyList<string> Operations, int ProfileSamples, int Unplaceable = 0, bool Timeouts = false);
 
 /// <summary>
 /// The machine the bench ran on and the cluster it measured. Load averages at the start and end say how busy the

@@ -82,7 +82,7 @@ internal sealed class BenchSuite(BenchRun run)
         var plan = run.Plan;
         var configuration = new BenchConfiguration(
             plan.Levels, plan.Warmup.TotalSeconds, plan.Duration.TotalSeconds, plan.Count, plan.Scale, plan.QuerySamples, plan.Operations, plan.ProfileSamples,
-            plan.Unplaceable);
+            plan.Unplaceable, plan.Timeouts);
         return new BenchReport(
             Informational(typeof(BenchSuite).Assembly), startedAt, DateTimeOffset.UtcNow, configuration, machine, operations,
             RatioRow.From(operations), writes, scale);

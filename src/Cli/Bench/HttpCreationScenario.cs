@@ -29,7 +29,7 @@ internal sealed class HttpCreationScenario(BenchRun run) : BenchScenario, IDispo
 
     public override async Task<TimeSpan> RunOnceAsync(CancellationToken cancellationToken)
     {
-        var spec = BenchTasks.Spec(run.Nobody);
+        var spec = BenchTasks.Spec(run, run.Nobody);
         var started = Stopwatch.GetTimestamp();
         using var response = await http.PostAsJsonAsync(new Uri("/v1/tasks", UriKind.Relative), spec, Json, cancellationToken);
         var body = await response.Content.ReadAsStringAsync(cancellationToken);

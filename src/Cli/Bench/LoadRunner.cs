@@ -74,4 +74,5 @@ internal sealed record BenchPlan(
     int QuerySamples,
     IReadOnlyList<string> Operations,
     int ProfileSamples = 0,
-    int Unplaceable = 0);
+    int Unplaceable = 0,
+    bool Timeouts = false);

@@ -53,7 +53,7 @@ internal sealed class CreationScenario(BenchRun run) : BenchScenario
 
     public override async Task<TimeSpan> RunOnceAsync(CancellationToken cancellationToken)
     {
-        var spec = BenchTasks.Spec(run.Nobody);
+        var spec = BenchTasks.Spec(run, run.Nobody);
         var id = TaskClientExtensions.NewTaskId(spec);
         var started = Stopwatch.GetTimestamp();
         await run.Caller.GetGrain<ITaskGrain>(id).CreateAsync(spec, BenchRun.Actor);
@@ -86,7 +86,7 @@ internal sealed class AssignmentScenario(BenchRun run) : BenchScenario
 
     public override async Task<TimeSpan> RunOnceAsync(CancellationToken cancellationToken)
     {
-        var spec = BenchTasks.Spec(agents!.Capability);
+        var spec = BenchTasks.Spec(run, agents!.Capability);
         var id = TaskClientExtensions.NewTaskId(spec);
         var received = agents.Expect(id);
         var started = Stopwatch.GetTimestamp();
@@ -120,7 +120,7 @@ internal sealed class StateSyncScenario(BenchRun run) : BenchScenario
 
     public override async Task<TimeSpan> RunOnceAsync(CancellationToken cancellationToken)
     {
-        var spec = BenchTasks.Spec(run.Nobody);
+        var spec = BenchTasks.Spec(run, run.Nobody);
         var id = TaskClientExtensions.NewTaskId(spec);
         await run.Caller.GetGrain<ITaskGrain>(id).CreateAsync(spec, BenchRun.Actor);
         await using var follower = await Watches.TaskAsync(run.Other, id);
@@ -162,7 +162,7 @@ internal sealed class LifecycleScenario(BenchRun run) : BenchScenario
 
     public override async Task<TimeSpan> RunOnceAsync(CancellationToken cancellationToken)
     {
-        var spec = BenchTasks.Spec(workers!.Capability);
+        var spec = BenchTasks.Spec(run, workers!.Capability);
         var id = TaskClientExtensions.NewTaskId(spec);
         var completed = workers.Expect(id);
         var started = Stopwatch.GetTimestamp();
@@ -182,8 +182,12 @@ internal sealed class LifecycleScenario(BenchRun run) : BenchScenario
 
 internal static class BenchTasks
 {
-    public static TaskSpec Spec(string capability) =>
-        new("bench", "bench", InputJson: "{\"n\":1}", RequiredCapabilities: [capability], MaxAttempts: 1);
+    /// <summary>A bench task; with <c>--timeouts</c> it has a time-out and a deadline an hour away (never reached).</summary>
+    public static TaskSpec Spec(BenchRun run, string capability)
+    {
+        var spec = new TaskSpec("bench", "bench", InputJson: "{\"n\":1}", RequiredCapabilities: [capability], MaxAttempts: 1);
+        return run.Plan.Timeouts ? spec with { Timeout = TimeSpan.FromHours(1), Deadline = DateTimeOffset.UtcNow.AddHours(1) } : spec;
+    }
 
     public static Task CancelAsync(BenchRun run, IEnumerable<string> ids, CancellationToken cancellationToken) =>
         BenchRun.ForEachQuietlyAsync(ids, id => run.Caller.GetGrain<ITaskGrain>(id).CancelAsync("bench clean-up", BenchRun.Actor), cancellationToken);

@@ -29,7 +29,7 @@ internal static class ScalePhase
         var tasks = Stopwatch.StartNew();
         errors += await ForAllAsync(n, _ =>
             {
-                var spec = BenchTasks.Spec(run.Nobody);
+                var spec = BenchTasks.Spec(run, run.Nobody);
                 return run.Caller.GetGrain<ITaskGrain>(TaskClientExtensions.NewTaskId(spec)).CreateAsync(spec, BenchRun.Actor);
             },
             done => progress("tasks", done), cancellationToken);

@@ -34,10 +34,14 @@ internal static class BenchCommand
         {
             Description = "Create N pending tasks no agent can take before measuring (cancelled afterwards): what such a backlog costs", DefaultValueFactory = _ => 0,
         };
+        var timeouts = new Option<bool>("--timeouts")
+        {
+            Description = "Give every task the bench creates a time-out and a deadline an hour away: what they cost",
+        };
         var output = new Option<FileInfo?>("--out") { Description = "Write the full report as JSON to this file" };
         var command = new Command("bench", "Measure registration, creation, assignment, state sync and the task lifecycle against the storage and messaging floors")
         {
-            levels, duration, warmup, count, scale, samples, operations, profile, unplaceable, output,
+            levels, duration, warmup, count, scale, samples, operations, profile, unplaceable, timeouts, output,
         };
         command.SetAction(CliContext.Run(async (parse, settings, cancellationToken) =>
         {
@@ -45,7 +49,7 @@ internal static class BenchCommand
             var plan = new BenchPlan(
                 parse.GetValue(levels)!, TimeSpan.FromSeconds(parse.GetValue(warmup)), TimeSpan.FromSeconds(parse.GetValue(duration)),
                 parse.GetValue(count), parse.GetValue(scale), parse.GetValue(samples), chosen, parse.GetValue(profile),
-                parse.GetValue(unplaceable));
+                parse.GetValue(unplaceable), parse.GetValue(timeouts));
             if (Problem(plan) is { } problem)
             {
                 return CliContext.Fail(parse, problem, CliContext.BadConfiguration);

@@ -68,7 +68,7 @@ internal sealed class SqlAgentIndex(IndexDatabase database) : IAgentIndex
         AddParameter(command, "take", q.Take);
         AddParameter(command, "skip", q.Skip);
         command.CommandText = $"""
-            SELECT COUNT(*) FROM noorg_agents AS a {capable} {filter};
+            {TotalSql(q, capable, filter)};
             SELECT {SummaryColumns} FROM noorg_agents AS a {capable} {filter} ORDER BY a.agent_id LIMIT @take OFFSET @skip
             """;
 
@@ -80,11 +80,42 @@ internal sealed class SqlAgentIndex(IndexDatabase database) : IAgentIndex
         return new Page<AgentSummary>(items, total, q.Skip);
     }
 
+    /// <summary>
+    /// The page's total: from the maintained counters (migration 0021_agent_counts) when they answer the query (one
+    /// capability alone, or a type and a status without capabilities), else an exact count of the matches.
+    /// </summary>
+    private static string TotalSql(AgentQuery q, string capable, string filter)
+    {
+        var capabilities = q.Capabilities ?? [];
+        if (capabilities.Count == 1 && q.Type is null && q.Status is null)
+        {
+            return "SELECT COALESCE(SUM(tally), 0) FROM noorg_agent_capability_counts WHERE capability = @cap0";
+        }
+
+        if (capabilities.Count == 0)
+        {
+            var counted = new List<string>();
+            if (q.Type is not null)
+            {
+                counted.Add("agent_type = @type");
+            }
+
+            if (q.Status is not null)
+            {
+                counted.Add("status = @status"); // the counters hold the listed status, Busy included
+            }
+
+            return "SELECT COALESCE(SUM(tally), 0) FROM noorg_agent_counts" + (counted.Count == 0 ? "" : " WHERE " + string.Join(" AND ", counted));
+        }
+
+        return $"SELECT COUNT(*) FROM noorg_agents AS a {capable} {filter}";
+    }
+
     public async Task<AgentCounts> CountAsync(CancellationToken cancellationToken = default)
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = Command(connection, null,
-            $"SELECT a.agent_type, {Status}, COUNT(*) FROM noorg_agents AS a GROUP BY a.agent_type, {Status}");
+            "SELECT agent_type, status, SUM(tally) FROM noorg_agent_counts GROUP BY agent_type, status HAVING SUM(tally) <> 0");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
 
         var byStatus = Enum.GetValues<AgentStatus>().ToDictionary(s => s, _ => 0L);

@@ -43,6 +43,13 @@ public interface ITaskIndex
     Task<IReadOnlyList<string>> HeldByAsync(string agentId, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Tasks whose time-out or deadline (their stored <see cref="TaskGrainState.DueAt"/>) is at or before
+    /// <paramref name="now"/>, soonest first, among those whose slot (0 to 255, from the state's key) is in
+    /// [<paramref name="fromSlot"/>, <paramref name="toSlot"/>): one due shard's share.
+    /// </summary>
+    Task<IReadOnlyList<string>> DueAsync(DateTimeOffset now, int fromSlot, int toSlot, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Terminal tasks that finished before <paramref name="cutoff"/>, oldest first (then by id), after
     /// <paramref name="after"/> when given: a keyset page, so a caller can go past tasks it could not remove.
     /// </summary>

@@ -427,6 +427,25 @@ internal sealed class SqlTaskIndex(IndexDatabase database, NoOrg.Configuration.N
         return samples;
     }
 
+    public async Task<IReadOnlyList<string>> DueAsync(DateTimeOffset now, int fromSlot, int toSlot, int limit, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = Command(connection, null,
+            "SELECT task_id FROM noorg_task_due WHERE due_at <= @now AND slot >= @from AND slot < @to ORDER BY due_at, task_id LIMIT @take");
+        Add(command, "@now", Time(now));
+        Add(command, "@from", fromSlot);
+        Add(command, "@to", toSlot);
+        Add(command, "@take", limit);
+        var due = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            due.Add(reader.GetString(0));
+        }
+
+        return due;
+    }
+
     private Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
         database.OpenAsync(cancellationToken);
 

@@ -18,6 +18,17 @@ internal readonly record struct TaskChanges(TaskSnapshot Current, DateTimeOffset
     /// <summary>The actor of the dispatcher's notes.</summary>
     public const string DispatcherActor = "dispatcher";
 
+    /// <summary>A new task, pending, numbered <paramref name="sequence"/>: its entry says what it waits on, if anything.</summary>
+    public static TaskChange Created(TaskSnapshot task, long sequence, string actor) => new(
+        task,
+        new TaskEvent(task.Id, sequence, task.CreatedAt, TaskAction.Created, TaskState.Pending, TaskState.Pending, actor,
+            task.WaitingOn.Count == 0 ? null : $"waiting on {string.Join(", ", task.WaitingOn)}", null, null));
+
+    /// <summary>The spec as an update left it; its entry names the fields that changed.</summary>
+    public TaskChange Update(TaskSpec spec, IReadOnlyList<string> changed, string actor) => new(
+        Bumped with { Spec = spec },
+        Event(TaskAction.Updated, Current.State, actor, "changed " + string.Join(", ", changed)));
+
     public TaskChange Assign(string agentId, string actor) => new(
         Bumped with { State = TaskState.Assigned, AssignedTo = agentId, StartedAt = null, NextAttemptAt = null, UnassignableReason = null },
         Event(TaskAction.Assigned, TaskState.Assigned, actor, toAgent: agentId));
@@ -93,6 +104,30 @@ internal readonly record struct TaskChanges(TaskSnapshot Current, DateTimeOffset
                 Event(TaskAction.AgentLost, TaskState.Pending, SystemActor, cause + "; not started, back to pending", agentId))
             : RetryOrFail(TaskAction.AgentLost, cause, SystemActor);
     }
+
+    /// <summary>
+    /// When <paramref name="task"/> next needs looking at by itself: the running attempt's time-out or the deadline,
+    /// whichever comes first; null when it has neither (or is finished). Stored with every write, so the due shards
+    /// find it with one indexed query (<see cref="TaskDueShardGrain"/>).
+    /// </summary>
+    public static DateTimeOffset? DueAt(TaskSnapshot task)
+    {
+        if (task.IsTerminal)
+        {
+            return null;
+        }
+
+        DateTimeOffset? timeout = task is { State: TaskState.Running, StartedAt: { } started, Spec.Timeout: { } limit } ? started + limit : null;
+        return (timeout, task.Spec.Deadline) switch
+        {
+            ({ } t, { } d) => t < d ? t : d,
+            ({ } t, null) => t,
+            (null, var d) => d,
+        };
+    }
+
+    /// <summary>What is due now: the running attempt's time-out first (it may leave attempts), then the deadline; null when neither is.</summary>
+    public TaskChange? Due(TimeSpan tolerance) => TimeOut(tolerance) ?? DeadlineExceeded();
 
     /// <summary>The running attempt ran past the spec's time-out; null while it has not (allowing <paramref name="tolerance"/> for an early timer).</summary>
     public TaskChange? TimeOut(TimeSpan tolerance) =>

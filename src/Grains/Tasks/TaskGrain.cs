@@ -1,6 +1,4 @@
-using System.Globalization;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using NoOrg.Configuration;
 using NoOrg.Grains.Agents;
 using NoOrg.Grains.Dispatch;
@@ -10,7 +8,6 @@ using NoOrg.Grains.Observability;
 using NoOrg.Grains.Patterns.Outbox;
 using NoOrg.Grains.Reminders;
 using NoOrg.Grains.Watching;
-using Orleans.Configuration;
 
 namespace NoOrg.Grains.Tasks;
 
@@ -28,12 +25,8 @@ public sealed partial class TaskGrain(
     WebhookDirectory webhooks,
     NoOrgSettings settings,
     TimeProvider clock,
-    IOptions<ReminderOptions> reminderOptions,
-    ILogger<TaskGrain> logger) : Grain, ITaskGrain, IRemindable
+    ILogger<TaskGrain> logger) : Grain, ITaskGrain, ITaskDueGrain, IRemindable
 {
-    /// <summary>One timeout reminder per attempt (<c>timeout-3</c>): a later attempt never reuses the name of one just removed.</summary>
-    internal const string TimeoutReminderPrefix = "timeout-";
-    internal const string DeadlineReminder = "deadline";
 
     /// <summary>The state name (unique to this grain type): the outbox sweeper maps stored rows back to task grains by it.</summary>
     internal const string StateName = "task";
@@ -46,13 +39,14 @@ public sealed partial class TaskGrain(
     internal const int MaxDependencyDepth = 64;
     private const int MaxHistoryPage = 1000;
 
-    // Reminder due times above ~49 days are rejected by Orleans; a longer wait is re-armed when it fires.
-    private static readonly TimeSpan MaxReminderDue = TimeSpan.FromDays(30);
+    // Grain timers take due times up to ~49 days; a longer wait is armed again when the timer fires.
+    private static readonly TimeSpan MaxTimerDue = TimeSpan.FromDays(1);
 
-    // A timeout reminder may fire a hair before its due time (timer resolution); that counts as on time.
-    private static readonly TimeSpan ReminderTolerance = TimeSpan.FromMilliseconds(100);
+    // A due timer may fire a hair before its due time (timer resolution); that counts as on time.
+    private static readonly TimeSpan DueTolerance = TimeSpan.FromMilliseconds(100);
 
     private IGrainTimer? wakeUp;
+    private IGrainTimer? dueTimer;
     private OutboxRelay? relay;
 
     /// <summary>The dispatcher's note that the next write stores (<see cref="NoteUnassignableAsync"/>); null when none waits.</summary>
@@ -80,6 +74,7 @@ public sealed partial class TaskGrain(
         if (state.State.Task is { } task)
         {
             ScheduleWakeUp(task);
+            ScheduleDue(task);
         }
 
         Outbox.Activated(state.RecordExists);
@@ -168,18 +163,13 @@ public sealed partial class TaskGrain(
             throw Invalid($"parentId: task {parentId} does not exist");
         }
 
-        if (spec.Deadline is { } deadline)
-        {
-            await ArmAsync(DeadlineReminder, deadline - now);
-        }
-
         var waitingOn = await RegisterWithDependenciesAsync(dependsOn);
         var task = new TaskSnapshot(
             Id, spec, TaskState.Pending, AssignedTo: null, Attempt: 0, CreatedAt: now, UpdatedAt: now, StartedAt: null,
             FinishedAt: null, NextAttemptAt: null, ResultJson: null, Error: null, ProcessingTime: null, waitingOn,
             UnassignableReason: null, Version: 1, TraceParent: NoOrgTracing.CurrentTraceParent());
-        var reason = waitingOn.Count == 0 ? null : $"waiting on {string.Join(", ", waitingOn)}";
-        return await ChangeAsync(null, task, Event(TaskAction.Created, TaskState.Pending, TaskState.Pending, actor, now, reason), hash);
+        var created = TaskChanges.Created(task, state.State.HistoryTotal + 1, actor);
+        return await ChangeAsync(null, created.Next, created.Event, hash);
     }
 
     public async Task<TaskSnapshot> UpdateAsync(TaskUpdate update, string actor)
@@ -227,14 +217,7 @@ public sealed partial class TaskGrain(
             return current;
         }
 
-        if (next.Deadline != spec.Deadline && next.Deadline is { } newDeadline)
-        {
-            await ArmAsync(DeadlineReminder, newDeadline - now);
-        }
-
-        var updated = Bump(current, now) with { Spec = next };
-        return await ChangeAsync(current, updated,
-            Event(TaskAction.Updated, current.State, current.State, actor, now, "changed " + string.Join(", ", changed)));
+        return await ChangeAsync(current, new TaskChanges(current, now, state.State.HistoryTotal + 1).Update(next, changed, actor));
     }
 
     public async Task<TaskSnapshot> AssignAsync(string agentId, string actor)
@@ -311,15 +294,7 @@ public sealed partial class TaskGrain(
         ThrowIfAny(Problems(("agentId", agentId)));
         TaskTransition.Start.Ensure(current);
         TaskTransition.Start.EnsureHolder(current, agentId);
-        // The clock is read before arming, so the reminder never fires before StartedAt + Timeout.
-        var change = Changes(current).Start(agentId);
-        if (current.Spec.Timeout is { } timeout)
-        {
-            // Armed before the write: a reminder left by a failed write finds its attempt not running and removes itself.
-            await ArmAsync(TimeoutReminder(change.Next.Attempt), timeout);
-        }
-
-        return await ChangeAsync(current, change);
+        return await ChangeAsync(current, Changes(current).Start(agentId));
     }
 
     public Task<TaskSnapshot> CompleteAsync(string agentId, string resultJson, TimeSpan? processingTime) => CheckedAgainstStorageAsync(() => CompleteCoreAsync(agentId, resultJson, processingTime));
@@ -481,65 +456,54 @@ public sealed partial class TaskGrain(
             return false; // still running, or its events are not all out yet (the next clean-up comes back)
         }
 
-        await DisarmAsync(TimeoutReminder(current.Attempt), current.Spec.Timeout is not null);
-        await DisarmAsync(DeadlineReminder, current.Spec.Deadline is not null);
         await state.ClearStateAsync(); // the database removes the index row in the same statement
         DeactivateOnIdle();
         return true;
     }
 
-    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    /// <summary>
+    /// Its time-out or deadline came: the due timer of this activation, or a due shard for a task whose activation
+    /// was lost (<see cref="TaskDueShardGrain"/>). Idempotent: a task with nothing due yet waits for its due time.
+    /// </summary>
+    public async Task CheckDueAsync()
     {
         if (state.State.Task is not { } current)
         {
-            await DisarmAsync(reminderName);
             return;
         }
 
-        if (reminderName == DeadlineReminder)
-        {
-            await EnforceDeadlineAsync(current);
-        }
-        else if (reminderName.StartsWith(TimeoutReminderPrefix, StringComparison.Ordinal)
-            && int.TryParse(reminderName.AsSpan(TimeoutReminderPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var attempt))
-        {
-            await TimeOutAsync(current, attempt);
-        }
-        else
-        {
-            await DisarmAsync(reminderName);
-        }
-    }
-
-    private async Task TimeOutAsync(TaskSnapshot current, int attempt)
-    {
-        if (current is not { State: TaskState.Running, StartedAt: { } started, Spec.Timeout: { } timeout } || current.Attempt != attempt)
-        {
-            await DisarmAsync(TimeoutReminder(attempt)); // that attempt is over
-            return;
-        }
-
-        if (Changes(current).TimeOut(ReminderTolerance) is { } change)
+        if (Changes(current).Due(DueTolerance) is { } change)
         {
             await ChangeAsync(current, change);
-        } // else early: the reminder's period brings it back
+            return;
+        }
+
+        var due = StoredDueAt(current);
+        if (state.State.DueAt != due)
+        {
+            // Written before due times were stored (a reminder of that version woke it): store it, so the shards
+            // find the task from now on.
+            var before = state.State;
+            state.State = before with { DueAt = due };
+            await WriteAsync(before);
+        }
+
+        ScheduleDue(current); // early, or moved later by an update
     }
 
-    private async Task EnforceDeadlineAsync(TaskSnapshot current)
+    /// <summary>Reminders of an earlier version (one per time-out attempt, one per deadline): removed, and the due time checked.</summary>
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        if (current.IsTerminal || current.Spec.Deadline is not { } deadline)
+        try
         {
-            await DisarmAsync(DeadlineReminder);
-            return;
+            await this.UnregisterReminderIfAnyAsync(reminderName);
+        }
+        catch (Exception e)
+        {
+            LogDisarmFailed(logger, e, Id, reminderName); // it fires again and is removed then
         }
 
-        if (Changes(current).DeadlineExceeded() is not { } change)
-        {
-            await ArmAsync(DeadlineReminder, deadline - Now()); // moved later by an update, or longer than one reminder wait
-            return;
-        }
-
-        await ChangeAsync(current, change);
+        await CheckDueAsync();
     }
 
     private async Task CheckDependenciesAsync(IReadOnlyList<string> dependsOn)
@@ -683,9 +647,10 @@ public sealed partial class TaskGrain(
         state.State = before with
         {
             Task = next, NewEvents = [change], HistoryTotal = before.HistoryTotal + 1, HistoryLimit = settings.Tasks.HistoryLimit,
-            SpecHash = specHash ?? before.SpecHash, Outbox = outbox,
+            SpecHash = specHash ?? before.SpecHash, Outbox = outbox, DueAt = StoredDueAt(next),
         };
         await WriteAsync(before);
+        ScheduleDue(next);
         TaskMetrics.Changed(before.Task, next, change);
         await Feed.PublishAsync([change]);
     }
@@ -725,8 +690,8 @@ public sealed partial class TaskGrain(
     /// </summary>
     private async Task FollowUpAsync(TaskSnapshot? before, TaskSnapshot after, TaskEvent change)
     {
-        var holderBefore = before is null ? null : Holder(before);
-        var holderAfter = Holder(after);
+        var holderBefore = before is null ? null : TaskChanges.Holder(before);
+        var holderAfter = TaskChanges.Holder(after);
         if (holderAfter is not null && holderAfter != holderBefore)
         {
             await DeliverAsync(holderAfter, after);
@@ -748,13 +713,7 @@ public sealed partial class TaskGrain(
 
         if (before?.State == TaskState.Running && after.State != TaskState.Running)
         {
-            await DisarmAsync(TimeoutReminder(before.Attempt), after.Spec.Timeout is not null);
             await ReportOutcomeAsync(before, after, change);
-        }
-
-        if (after.IsTerminal)
-        {
-            await DisarmAsync(DeadlineReminder, after.Spec.Deadline is not null);
         }
 
         ScheduleWakeUp(after);
@@ -879,45 +838,27 @@ public sealed partial class TaskGrain(
         return KickDispatcherAsync();
     }
 
-    private static string TimeoutReminder(int attempt) => TimeoutReminderPrefix + attempt.ToString(CultureInfo.InvariantCulture);
+    /// <summary>The due time as stored (UTC, so the embedded database's text times sort as time).</summary>
+    private static DateTimeOffset? StoredDueAt(TaskSnapshot task) => TaskChanges.DueAt(task)?.ToUniversalTime();
 
-    private async Task ArmAsync(string reminder, TimeSpan due)
+    /// <summary>
+    /// While the task is active its own timer fires at the due time; it does not keep the grain alive. A task whose
+    /// activation goes (idle, or its silo lost) is woken by a due shard from the stored due time instead.
+    /// </summary>
+    private void ScheduleDue(TaskSnapshot task)
     {
-        var wait = due < TimeSpan.Zero ? TimeSpan.Zero : due > MaxReminderDue ? MaxReminderDue : due;
-        var minimum = reminderOptions.Value.MinimumReminderPeriod;
-        var period = minimum > TimeSpan.FromMinutes(1) ? minimum : TimeSpan.FromMinutes(1);
-        await this.RegisterOrUpdateReminder(reminder, wait, period);
-    }
-
-    private async Task DisarmAsync(string reminder, bool mayExist = true)
-    {
-        if (!mayExist)
+        dueTimer?.Dispose();
+        dueTimer = null;
+        if (TaskChanges.DueAt(task) is { } at)
         {
-            return;
-        }
-
-        try
-        {
-            await this.UnregisterReminderIfAnyAsync(reminder);
-        }
-        catch (Exception e)
-        {
-            // A reminder left behind finds nothing to do when it fires, and removes itself then.
-            LogDisarmFailed(logger, e, Id, reminder);
+            var wait = at - clock.GetUtcNow();
+            wait = wait < TimeSpan.Zero ? TimeSpan.Zero : wait > MaxTimerDue ? MaxTimerDue : wait;
+            dueTimer = this.RegisterGrainTimer(_ => CheckDueAsync(), new GrainTimerCreationOptions(wait, Timeout.InfiniteTimeSpan));
         }
     }
 
     private TaskSnapshot Require() =>
         state.State.Task ?? throw NotFoundException.ForTask(Id);
-
-    private TaskEvent Event(
-        TaskAction action, TaskState from, TaskState to, string actor, DateTimeOffset at, string? reason = null,
-        string? fromAgent = null, string? toAgent = null) =>
-        new(Id, state.State.HistoryTotal + 1, at, action, from, to, actor, reason, fromAgent, toAgent);
-
-    private static TaskSnapshot Bump(TaskSnapshot task, DateTimeOffset now) => task with { Version = task.Version + 1, UpdatedAt = now };
-
-    private static string? Holder(TaskSnapshot task) => TaskChanges.Holder(task);
 
     /// <summary>The decisions for a change of <paramref name="current"/> made now, numbered as the next history entry.</summary>
     private TaskChanges Changes(TaskSnapshot current) => new(current, Now(), state.State.HistoryTotal + 1);

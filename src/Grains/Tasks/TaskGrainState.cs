@@ -27,6 +27,13 @@ public sealed record TaskGrainState
     /// <summary>How many of the newest entries the database keeps (<c>NOORG_TASKS_HISTORY_LIMIT</c> when written).</summary>
     [Id(6)] public int HistoryLimit { get; init; }
 
+    /// <summary>
+    /// When the task must be looked at even if nobody calls it: its running attempt's time-out or its deadline
+    /// (<see cref="TaskChanges.DueAt"/>). The database keeps it in <c>noorg_task_due</c> (migration 0020), where the
+    /// due shards find it after a silo loss or a deactivation; null when there is nothing to wait for.
+    /// </summary>
+    [Id(7)] public DateTimeOffset? DueAt { get; init; }
+
     /// <summary>The messages this write records (events for streams and webhooks, notices to dependents); the database keeps them as rows until delivered.</summary>
     [Id(5)] public OutboxState Outbox { get; init; } = new();
 }

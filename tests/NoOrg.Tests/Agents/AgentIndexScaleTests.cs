@@ -53,6 +53,7 @@ public sealed class AgentIndexScaleTests(ITestOutputHelper output)
             .ToList();
 
         var (findMs, found) = await MeasureAsync(() => index.FindAsync(new AgentQuery(wanted, Take: 100)));
+        var (findOneMs, foundOne) = await MeasureAsync(() => index.FindAsync(new AgentQuery([wanted[0]], Take: 100)));
         var (findFilteredMs, foundAvailable) = await MeasureAsync(() => index.FindAsync(new AgentQuery(wanted, Type: "coder", Status: AgentStatus.Available)));
         var (candidatesMs, candidates) = await MeasureAsync(() => index.CandidatesAsync(wanted, 10));
         var (coverageMs, coverage) = await MeasureAsync(() => index.CapabilityCoverageAsync(wanted));
@@ -62,6 +63,7 @@ public sealed class AgentIndexScaleTests(ITestOutputHelper output)
         output.WriteLine($"{count} agents, {CapabilitiesPerAgent} of {CapabilityCount} capabilities each, PostgreSQL; median of {Runs} runs after a warm-up");
         output.WriteLine($"load: {count} projections in {load.Elapsed.TotalSeconds:F1} s ({count / load.Elapsed.TotalSeconds:F0}/s, 16 in parallel)");
         output.WriteLine($"FindAsync [cap-03, cap-17], first 100 of {found.Total}: {findMs}");
+        output.WriteLine($"FindAsync [cap-03], first 100 of {foundOne.Total}: {findOneMs}");
         output.WriteLine($"FindAsync [cap-03, cap-17] + type + status ({foundAvailable.Total}): {findFilteredMs}");
         output.WriteLine($"CandidatesAsync [cap-03, cap-17], 10: {candidatesMs}");
         output.WriteLine($"CapabilityCoverageAsync [cap-03, cap-17] = {coverage}: {coverageMs}");
@@ -69,6 +71,7 @@ public sealed class AgentIndexScaleTests(ITestOutputHelper output)
         output.WriteLine($"CapabilitiesAsync ({capabilities.Count}): {capabilitiesMs}");
 
         Assert.Equal(capable.Count, found.Total);
+        Assert.Equal(agents.Count(a => a.Registration.Capabilities.Contains(wanted[0])), foundOne.Total);
         Assert.Equal(capable.Select(a => a.Id).Order(StringComparer.Ordinal).Take(100), found.Items.Select(s => s.Id));
         Assert.Equal(capable.Count(a => a.Registration.Type == "coder" && a.Status == AgentStatus.Available), foundAvailable.Total);
         Assert.Equal(expectedCandidates, candidates.Select(c => c.Id));

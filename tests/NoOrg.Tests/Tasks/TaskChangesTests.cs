@@ -17,6 +17,50 @@ public sealed class TaskChangesTests
     private static TaskChanges At(TaskSnapshot task, TimeSpan after) => new(task, T0 + after, Sequence: 9);
 
     [Fact]
+    public void A_creation_says_what_the_task_waits_on_and_an_update_names_what_changed()
+    {
+        var waiting = Task(TaskState.Pending, dependsOn: ["t-0", "t-9"]);
+        Assert.Equal((1L, TaskAction.Created, "waiting on t-0, t-9", "alice", T0), TaskChangesEntry(TaskChanges.Created(waiting, 1, "alice").Event));
+        Assert.Null(TaskChanges.Created(Task(TaskState.Pending), 1, "alice").Event.Reason);
+
+        var running = Task(TaskState.Running, 1, "agent-a", startedAt: T0);
+        var (next, entry) = At(running, TimeSpan.FromSeconds(2)).Update(running.Spec with { Name = "renamed" }, ["name"], "bob");
+        Assert.Equal(("renamed", TaskState.Running, 5, T0.AddSeconds(2)), (next.Spec.Name, next.State, next.Version, next.UpdatedAt));
+        Assert.Equal((9L, TaskAction.Updated, "changed name", "bob", T0.AddSeconds(2)), TaskChangesEntry(entry));
+        Assert.Equal((TaskState.Running, TaskState.Running), (entry.From, entry.To));
+    }
+
+    private static (long, TaskAction, string?, string, DateTimeOffset) TaskChangesEntry(TaskEvent e) => (e.Sequence, e.Action, e.Reason, e.Actor, e.At);
+
+    [Fact]
+    public void A_task_is_due_at_its_running_attempts_time_out_or_its_deadline_whichever_comes_first()
+    {
+        var deadline = T0.AddMinutes(10);
+        var started = T0.AddMinutes(1);
+
+        Assert.Null(TaskChanges.DueAt(Task(TaskState.Pending, timeout: TimeSpan.FromMinutes(1))));  // a time-out counts only while running
+        Assert.Equal(deadline, TaskChanges.DueAt(Task(TaskState.Pending, deadline: deadline)));
+        Assert.Equal(deadline, TaskChanges.DueAt(Task(TaskState.Assigned, agent: "a", timeout: TimeSpan.FromMinutes(1), deadline: deadline)));
+        Assert.Equal(started.AddMinutes(2), TaskChanges.DueAt(Task(TaskState.Running, 1, "a", TimeSpan.FromMinutes(2), deadline: deadline, startedAt: started)));
+        Assert.Equal(deadline, TaskChanges.DueAt(Task(TaskState.Running, 1, "a", TimeSpan.FromHours(1), deadline: deadline, startedAt: started)));
+        Assert.Equal(started.AddHours(1), TaskChanges.DueAt(Task(TaskState.Running, 1, "a", TimeSpan.FromHours(1), startedAt: started)));
+        Assert.Null(TaskChanges.DueAt(Task(TaskState.Running, 1, "a", startedAt: started)));
+        Assert.Null(TaskChanges.DueAt(Task(TaskState.Failed, 1, timeout: TimeSpan.FromMinutes(1), deadline: deadline, startedAt: started)));
+    }
+
+    [Fact]
+    public void What_is_due_is_the_time_out_first_then_the_deadline_and_nothing_before_either()
+    {
+        var running = Task(TaskState.Running, 1, "agent-a", TimeSpan.FromSeconds(30), deadline: T0.AddSeconds(20), startedAt: T0);
+
+        Assert.Null(At(running, TimeSpan.FromSeconds(19)).Due(TimeSpan.Zero));
+        Assert.Equal(TaskAction.DeadlineExceeded, At(running, TimeSpan.FromSeconds(20)).Due(TimeSpan.Zero)!.Value.Event.Action);
+        var both = At(running, TimeSpan.FromSeconds(31)).Due(TimeSpan.Zero)!.Value;
+        Assert.Equal((TaskAction.TimedOut, TaskState.Pending), (both.Event.Action, both.Next.State)); // an attempt is left: retried, the deadline comes next
+        Assert.Equal(TaskAction.TimedOut, At(running, TimeSpan.FromSeconds(29.95)).Due(TimeSpan.FromMilliseconds(100))!.Value.Event.Action);
+    }
+
+    [Fact]
     public void A_failure_with_attempts_left_goes_back_to_pending_after_a_doubling_back_off()
     {
         var running = Task(TaskState.Running, attempt: 2, agent: "agent-a", backoff: TimeSpan.FromSeconds(3));

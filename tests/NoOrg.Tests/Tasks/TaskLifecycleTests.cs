@@ -646,6 +646,77 @@ public abstract class TaskLifecycleTests(ClusterFixture fixture) : IAsyncLifetim
     }
 
     [SkippableFact]
+    public async Task Time_outs_and_deadlines_are_stored_with_each_change_not_as_reminders()
+    {
+        SkipWithoutCluster();
+        var rows = new GrainStateRows(fixture.Provider.ToDialect(), fixture.Properties["NOORG_STORAGE_CONNECTION_STRING"], "task");
+        var deadline = DateTimeOffset.UtcNow.AddHours(1);
+        var (assigned, agentId) = await AssignedAsync(s => s with { Timeout = TimeSpan.FromMinutes(30), Deadline = deadline });
+        Assert.Equal(TruncatedToMicroseconds(deadline), await DueAtAsync(assigned.Id));
+        var written = await rows.StoredVersionAsync(assigned.Id);
+
+        var running = await Tasks.Grain(assigned.Id).StartAsync(agentId);
+
+        Assert.Equal(written + 1, await rows.StoredVersionAsync(assigned.Id)); // the start is one write, with its due time
+        Assert.Equal(running.StartedAt!.Value.AddMinutes(30), await DueAtAsync(assigned.Id));
+        Assert.Equal(0, await RemindersOfAsync(assigned.Id));
+
+        await Tasks.Grain(assigned.Id).CompleteAsync(agentId, "{}", null);
+        Assert.Null(await DueAtAsync(assigned.Id));
+        Assert.Equal(0, await RemindersOfAsync(assigned.Id));
+    }
+
+    [SkippableFact]
+    public async Task A_time_out_fires_when_the_task_is_not_active_from_its_due_shard()
+    {
+        SkipWithoutCluster();
+        var (running, _) = await RunningAsync(s => s with { Timeout = TimeSpan.FromSeconds(2), MaxAttempts = 1 });
+
+        // No activation holds a timer any more: only a due shard can notice the time-out. Nothing below calls the task.
+        await fixture.Cluster!.DeactivateAsync(Tasks.Grain(running.Id));
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        string? state;
+        while ((state = await IndexedStateAsync(running.Id)) != "failed" && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+        }
+
+        Assert.Equal("failed", state);
+        var failed = await Tasks.GetAsync(running.Id);
+        Assert.Equal("timed out after 2s", failed.Error);
+        Assert.True(failed.FinishedAt >= running.StartedAt!.Value.AddSeconds(2));
+        Assert.Null(await DueAtAsync(running.Id));
+    }
+
+    private static DateTimeOffset TruncatedToMicroseconds(DateTimeOffset time) => new(time.UtcTicks - (time.UtcTicks % 10), TimeSpan.Zero);
+
+    private async Task<T?> ScalarAsync<T>(string sql, string taskId, Func<object, T> read)
+    {
+        await using var connection = await StorageConnections.OpenAsync(
+            fixture.Provider.ToDialect(), fixture.Properties["NOORG_STORAGE_CONNECTION_STRING"], CancellationToken.None);
+        await using var command = connection.CreateCommand(null, sql);
+        command.AddParameter("@id", taskId);
+        var value = await command.ExecuteScalarAsync();
+        return value is null or DBNull ? default : read(value);
+    }
+
+    private Task<DateTimeOffset?> DueAtAsync(string taskId) =>
+        ScalarAsync<DateTimeOffset?>("SELECT due_at FROM noorg_task_due WHERE task_id = @id", taskId, value => value switch
+        {
+            DateTime time => new DateTimeOffset(DateTime.SpecifyKind(time, DateTimeKind.Utc)),
+            DateTimeOffset time => time.ToUniversalTime(),
+            _ => DateTimeOffset.Parse((string)value, System.Globalization.CultureInfo.InvariantCulture,
+                System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal),
+        });
+
+    private Task<string?> IndexedStateAsync(string taskId) =>
+        ScalarAsync("SELECT state FROM noorg_tasks WHERE id = @id", taskId, value => (string)value);
+
+    private async Task<long> RemindersOfAsync(string taskId) =>
+        await ScalarAsync("SELECT count(*) FROM orleans_reminders WHERE grain_id LIKE @id", "%" + taskId + "%",
+            value => Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture));
+
+    [SkippableFact]
     public async Task Purge_removes_only_finished_tasks()
     {
         SkipWithoutCluster();
