@@ -52,7 +52,7 @@ internal sealed class HttpLifecycleScenario(BenchRun run) : BenchScenario
 
     public override async Task<TimeSpan> RunOnceAsync(CancellationToken cancellationToken)
     {
-        var spec = BenchTasks.Spec(Capability);
+        var spec = BenchTasks.Spec(run, Capability);
         var id = TaskClientExtensions.NewTaskId(spec);
         var completed = follower!.Expect(id);
         var started = Stopwatch.GetTimestamp();
