@@ -40,26 +40,30 @@ internal sealed record LevelResult(
 /// <summary>
 /// An operation against the floors at the same concurrency: throughput as a fraction of the floor's throughput, and
 /// p99 as a multiple of the floor's p99. <see cref="ThroughputVsCreation"/>: an HTTP variant's throughput as a
-/// fraction of the grain-call operation it wraps (<c>http-creation</c> against <c>creation</c>).
+/// fraction of the grain-call operation it wraps (<c>http-creation</c> against <c>creation</c>);
+/// <see cref="ThroughputVsLifecycle"/>: the HTTP worker's lifecycle against the SDK worker's (<c>http-lifecycle</c>
+/// against <c>lifecycle</c>).
 /// </summary>
 internal sealed record RatioRow(
     string Operation, int Concurrency, double? ThroughputVsInsert, double? P99VsInsert, double? ThroughputVsPing, double? P99VsPing,
-    double? ThroughputVsCreation = null)
+    double? ThroughputVsCreation = null, double? ThroughputVsLifecycle = null)
 {
     public static IReadOnlyList<RatioRow> From(IReadOnlyList<OperationResult> operations)
     {
         var insert = operations.FirstOrDefault(o => o.Name == "insert");
         var ping = operations.FirstOrDefault(o => o.Name == "ping");
         var creation = operations.FirstOrDefault(o => o.Name == "creation");
+        var lifecycle = operations.FirstOrDefault(o => o.Name == "lifecycle");
         return [.. operations.Where(o => !o.IsFloor).SelectMany(o => o.Levels.Select(level =>
         {
             var i = insert?.Levels.FirstOrDefault(l => l.Concurrency == level.Concurrency);
             var p = ping?.Levels.FirstOrDefault(l => l.Concurrency == level.Concurrency);
             var c = o.Name == "http-creation" ? creation?.Levels.FirstOrDefault(l => l.Concurrency == level.Concurrency) : null;
+            var w = o.Name == "http-lifecycle" ? lifecycle?.Levels.FirstOrDefault(l => l.Concurrency == level.Concurrency) : null;
             return new RatioRow(o.Name, level.Concurrency,
                 Ratio(level.Throughput, i?.Throughput), Ratio(level.Latency.P99Ms, i?.Latency.P99Ms),
                 Ratio(level.Throughput, p?.Throughput), Ratio(level.Latency.P99Ms, p?.Latency.P99Ms),
-                Ratio(level.Throughput, c?.Throughput));
+                Ratio(level.Throughput, c?.Throughput), Ratio(level.Throughput, w?.Throughput));
         }))];
     }
 

@@ -11,7 +11,7 @@ namespace NoOrg.Cli.Bench;
 internal sealed class BenchSuite(BenchRun run)
 {
     /// <summary>Every operation in the order it runs; floors first.</summary>
-    public static readonly IReadOnlyList<string> AllOperations = ["ping", "insert", "registration", "creation", "http-creation", "assignment", "state-sync", "lifecycle"];
+    public static readonly IReadOnlyList<string> AllOperations = ["ping", "insert", "registration", "creation", "http-creation", "assignment", "state-sync", "lifecycle", "http-lifecycle"];
 
     public async Task<BenchReport> RunAsync(IBenchProgress progress, CancellationToken cancellationToken)
     {
@@ -92,7 +92,7 @@ internal sealed class BenchSuite(BenchRun run)
     [
         new PingFloor(run), insert, new RegistrationScenario(run), new CreationScenario(run), new HttpCreationScenario(run),
         new AssignmentScenario(run),
-        new StateSyncScenario(run), new LifecycleScenario(run),
+        new StateSyncScenario(run), new LifecycleScenario(run), new HttpLifecycleScenario(run),
     ];
 
     private static string Informational(Assembly assembly) =>

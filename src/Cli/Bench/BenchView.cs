@@ -38,6 +38,11 @@ internal static class BenchView
         {
             terminal.MarkupLineEscaped($"{ratio.Operation} at {ratio.Concurrency} callers: {Number(ratio.ThroughputVsCreation)} × the throughput of grain-call creation (goal ≥ 0.7)");
         }
+
+        foreach (var ratio in report.Ratios.Where(r => r.ThroughputVsLifecycle is not null))
+        {
+            terminal.MarkupLineEscaped($"{ratio.Operation} at {ratio.Concurrency} callers: {Number(ratio.ThroughputVsLifecycle)} × the throughput of the SDK worker's lifecycle (goal ≥ 0.5)");
+        }
         foreach (var failing in report.Operations.SelectMany(o => o.Levels.Where(l => l.FirstError is not null).Select(l => (o.Name, l))))
         {
             terminal.MarkupLineEscaped($"[red]{failing.Name} at {failing.l.Concurrency}: {failing.l.Errors} error(s), first: {failing.l.FirstError}[/]");

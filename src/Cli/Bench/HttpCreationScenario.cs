@@ -54,7 +54,7 @@ internal sealed class HttpCreationScenario(BenchRun run) : BenchScenario, IDispo
 
     public void Dispose() => http.Dispose();
 
-    private static HttpClient Client(BenchRun run)
+    internal static HttpClient Client(BenchRun run)
     {
         var address = new UriBuilder(run.Settings.Http.UrlList[0]);
         if (address.Host is "0.0.0.0" or "*" or "+" or "[::]")

@@ -65,6 +65,7 @@ public static class ApiEndpoints
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         v1.MapTaskEndpoints();
         v1.MapAgentEndpoints();
+        v1.MapWorkerEndpoints();
         v1.MapSagaEndpoints();
         v1.MapWebhookEndpoints();
         v1.MapOutboxEndpoints();

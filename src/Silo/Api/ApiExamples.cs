@@ -34,11 +34,21 @@ internal static class ApiExamples
 
     public static readonly AgentRequest Agent = new(AgentId);
 
+    public static readonly StartRequest Start = new(AgentId, 0);
+
+    public static readonly TaskHeartbeatRequest Heartbeat = new(AgentId, 1);
+
+    public static readonly HandBackRequest HandBack = new(AgentId, 1, "worker shutting down");
+
+    public static readonly TaskSnapshot AssignedTask = TaskSnapshot with { State = TaskState.Assigned, AssignedTo = AgentId, Version = 2 };
+
+    public static readonly TaskSnapshot RunningTask = TaskSnapshot with { State = TaskState.Running, AssignedTo = AgentId, Attempt = 1, StartedAt = At, Version = 3 };
+
     public static readonly ReassignRequest Reassign = new("agent-resizer-2", "agent-resizer-1 is being drained");
 
-    public static readonly CompleteRequest Complete = new(AgentId, "{\"url\":\"s3://photos/1-640.jpg\"}", TimeSpan.FromSeconds(2.5));
+    public static readonly CompleteRequest Complete = new(AgentId, "{\"url\":\"s3://photos/1-640.jpg\"}", TimeSpan.FromSeconds(2.5), 1);
 
-    public static readonly FailRequest Fail = new(AgentId, "source image not found");
+    public static readonly FailRequest Fail = new(AgentId, "source image not found", 1);
 
     public static readonly AgentRegistration AgentRegistration = new(
         "Resizer 1", "image-worker", "Resizes images", ["image.resize", "image.crop"], 4, new Dictionary<string, string> { ["zone"] = "eu-1" });

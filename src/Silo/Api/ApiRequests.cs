@@ -6,15 +6,31 @@ namespace NoOrg.Silo.Api;
 /// <summary>Why (recorded in the history). An empty body means "by operator".</summary>
 public sealed record ReasonRequest(string Reason = "by operator");
 
-/// <summary>The agent to give the task to (assign), or that reports on it (start).</summary>
+/// <summary>The agent to give the task to.</summary>
 public sealed record AgentRequest(string AgentId);
+
+/// <summary>
+/// The agent holding an assigned task starts it. <c>attempt</c>, the task's attempt as the worker got it, makes a
+/// repeated start recognisable (its answer was lost) and a stale one refused; without it any running attempt of the
+/// agent counts as the repeat.
+/// </summary>
+public sealed record StartRequest(string AgentId, int? Attempt = null);
+
+/// <summary>An HTTP worker's heartbeat of the attempt it runs.</summary>
+public sealed record TaskHeartbeatRequest(string AgentId, int Attempt);
+
+/// <summary>The worker gives the task back without failing the attempt (it is shutting down, or cannot take it now).</summary>
+public sealed record HandBackRequest(string AgentId, int Attempt, string Reason = "handed back by its worker");
 
 public sealed record ReassignRequest(string AgentId, string Reason = "by operator");
 
-/// <summary>What the agent holding a running task reports when it is done; <c>resultJson</c> is JSON text.</summary>
-public sealed record CompleteRequest(string AgentId, string ResultJson = "null", TimeSpan? ProcessingTime = null);
+/// <summary>
+/// What the agent holding a running task reports when it is done; <c>resultJson</c> is JSON text. With
+/// <c>attempt</c>, a report of an attempt that is over is refused (409) instead of reaching a later one.
+/// </summary>
+public sealed record CompleteRequest(string AgentId, string ResultJson = "null", TimeSpan? ProcessingTime = null, int? Attempt = null);
 
-public sealed record FailRequest(string AgentId, string Error);
+public sealed record FailRequest(string AgentId, string Error, int? Attempt = null);
 
 /// <summary>
 /// A saga of a registered definition with its input (JSON text). Without <c>sagaId</c> one is chosen, derived from

@@ -39,29 +39,13 @@ internal static class TaskEndpoints
             (string id, [FromBody] ReasonRequest? body, INoOrgClient api, HttpContext http) => api.Tasks.UnassignAsync(id, (body ?? new()).Reason, ApiEndpoints.Actor(http)));
         Change(tasks, "reassign", "ReassignTask", "Move a task to another agent", ApiExamples.Reassign,
             (string id, ReassignRequest body, INoOrgClient api, HttpContext http) => api.Tasks.ReassignAsync(id, body.AgentId, body.Reason, ApiEndpoints.Actor(http)));
-        // What a worker reports; a worker that is not .NET runs tasks with these (and the agent endpoints).
-        // An agent credential reports only for the agents it is bound to; the task grain checks that agent holds the task.
-        Change(tasks, "start", "StartTask", "Mark an assigned task as running (as the agent holding it)", ApiExamples.Agent,
-            (string id, AgentRequest body, INoOrgClient api, HttpContext http) => api.Tasks.StartAsync(id, ActsFor(http, body.AgentId)))
-            .AgentMay(AgentBinding.Endpoint);
-        Change(tasks, "complete", "CompleteTask", "Complete a running task (as the agent holding it; repeating it is a no-op)", ApiExamples.Complete,
-            (string id, CompleteRequest body, INoOrgClient api, HttpContext http) => api.Tasks.CompleteAsync(id, ActsFor(http, body.AgentId), body.ResultJson, body.ProcessingTime))
-            .AgentMay(AgentBinding.Endpoint);
-        Change(tasks, "fail", "FailTask", "Fail a running task (retried while attempts remain)", ApiExamples.Fail,
-            (string id, FailRequest body, INoOrgClient api, HttpContext http) => api.Tasks.FailAsync(id, ActsFor(http, body.AgentId), body.Error))
-            .AgentMay(AgentBinding.Endpoint);
+        // What a worker reports (start, complete, fail, heartbeat, hand back) is mapped with the rest of the HTTP worker protocol: WorkerEndpoints.
     }
 
-    private static RouteHandlerBuilder Change(RouteGroupBuilder tasks, string action, string name, string summary, object example, Delegate handler) =>
+    internal static RouteHandlerBuilder Change(RouteGroupBuilder tasks, string action, string name, string summary, object example, Delegate handler) =>
         tasks.MapPost("/{id}/" + action, handler).WithName(name).WithSummary(summary)
             .Produces<TaskSnapshot>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
             .Example(example, ApiExamples.TaskSnapshot);
-
-    private static string ActsFor(HttpContext http, string agentId)
-    {
-        ApiAccess.EnsureActsFor(http, agentId);
-        return agentId;
-    }
 
     private static async Task<TaskSnapshot> GetAsync(string id, INoOrgClient api, HttpContext http)
     {

@@ -3,6 +3,7 @@ using NoOrg.Silo.Api;
 using NoOrg.Silo.Health;
 using NoOrg.Silo.Observability;
 using NoOrg.Silo.Security;
+using NoOrg.Silo.Workers;
 using Orleans.Dashboard;
 
 namespace NoOrg.Silo.Hosting;
@@ -23,6 +24,7 @@ public static class WebApplicationExtensions
         builder.Services.AddNoOrgHealthChecks();
         builder.Services.AddNoOrgAuthentication(settings);
         builder.Services.AddNoOrgApi();
+        builder.Services.AddNoOrgHttpWorkers();
         builder.AddNoOrgMetrics(settings);
         builder.AddNoOrgTracing(settings);
         builder.Logging.AddSimpleConsole(o => o.IncludeScopes = true); // a line written in a span shows its trace and span ids

@@ -33,9 +33,9 @@ internal static class ApiAccess
     public static TBuilder Requires<TBuilder>(this TBuilder builder, AccessRole role) where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(new RequiredAccess(role, null));
 
-    /// <summary>An agent credential may call this for the agents it is bound to; others need the role of the method.</summary>
-    public static TBuilder AgentMay<TBuilder>(this TBuilder builder, AgentBinding binding) where TBuilder : IEndpointConventionBuilder =>
-        builder.WithMetadata(new RequiredAccess(null, binding));
+    /// <summary>An agent credential may call this for the agents it is bound to; others need <paramref name="role"/>, by default the role of the method.</summary>
+    public static TBuilder AgentMay<TBuilder>(this TBuilder builder, AgentBinding binding, AccessRole? role = null) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new RequiredAccess(role, binding));
 
     public static AccessRole RoleFor(RequiredAccess? access, string method) =>
         access?.Role ?? (HttpMethods.IsGet(method) || HttpMethods.IsHead(method) ? AccessRole.Reader : AccessRole.Operator);

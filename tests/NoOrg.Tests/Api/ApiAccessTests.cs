@@ -121,6 +121,10 @@ public sealed class ApiAccessTests(SecuredApiSilo silo) : IClassFixture<SecuredA
 
         Assert.Equal(200, (await silo.SendAsync(agentKey, HttpMethod.Post, $"/v1/agents/{own}/heartbeat")).Status);
         Assert.Equal(200, (await silo.SendAsync(agentKey, HttpMethod.Get, $"/v1/tasks?assignedTo={own}")).Status);
+        Assert.Equal(204, (await silo.SendAsync(agentKey, HttpMethod.Get, $"/v1/agents/{own}/tasks/next?worker=w-own&wait=0")).Status);
+        var (_, readerKey) = await silo.CreateKeyAsync("watcher", "--role", "reader");
+        var (readerStatus, readerProblem, readerResponse) = await silo.SendAsync(readerKey, HttpMethod.Get, $"/v1/agents/{other}/tasks/next?worker=w-reader&wait=0");
+        AssertProblem(403, "forbidden", "needs the operator role", readerStatus, readerProblem, readerResponse); // a poll takes deliveries: not a read
 
         var heartbeatBefore = (await silo.SendAsync(Bootstrap, HttpMethod.Get, $"/v1/agents/{other}")).Body!["lastHeartbeatAt"]?.ToJsonString();
         foreach (var (method, path, body, says) in new (HttpMethod, string, object?, string)[]
@@ -129,6 +133,10 @@ public sealed class ApiAccessTests(SecuredApiSilo silo) : IClassFixture<SecuredA
             (HttpMethod.Post, $"/v1/agents/{other}/drain", new { reason = "x" }, $"the request is for '{other}'"),
             (HttpMethod.Delete, $"/v1/agents/{other}", null, $"the request is for '{other}'"),
             (HttpMethod.Post, $"/v1/tasks/{taskId}/start", new { agentId = other }, $"the request is for '{other}'"),
+            (HttpMethod.Post, $"/v1/tasks/{taskId}/heartbeat", new { agentId = other, attempt = 0 }, $"the request is for '{other}'"),
+            (HttpMethod.Post, $"/v1/tasks/{taskId}/handback", new { agentId = other, attempt = 0 }, $"the request is for '{other}'"),
+            (HttpMethod.Get, $"/v1/agents/{other}/tasks/next?worker=w-other&wait=0", null, $"the request is for '{other}'"),
+            (HttpMethod.Post, $"/v1/agents/{other}/disconnect?worker=w-other", null, $"the request is for '{other}'"),
             (HttpMethod.Get, $"/v1/tasks?assignedTo={other}", null, $"the request is for '{other}'"),
             (HttpMethod.Get, $"/v1/tasks/{taskId}", null, "the request is for no agent"),
             (HttpMethod.Get, "/v1/tasks", null, "the request is for no agent"),
