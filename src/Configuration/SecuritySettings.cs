@@ -66,8 +66,9 @@ public sealed class SecuritySettings
         if (general.IsProduction && !RequireAuth)
         {
             yield return new SettingError("NOORG_SECURITY_REQUIRE_AUTH", "false",
-                "must be true when NOORG_ENVIRONMENT=production: it turns authentication on for the HTTP API and for grain calls from clients; "
-                + "also set NOORG_SECURITY_API_KEYS and NOORG_SECURITY_API_KEY_PEPPER (clients then present NOORG_SECURITY_CLIENT_CREDENTIAL)");
+                "must be true when NOORG_ENVIRONMENT=production: it requires a credential on the HTTP API and on every grain call from a client "
+                + "(the .NET client, the CLI, workers); set it with NOORG_SECURITY_API_KEYS (bootstrap admin keys) and NOORG_SECURITY_API_KEY_PEPPER "
+                + "(for the keys of noorg keys create), and give each client NOORG_SECURITY_CLIENT_CREDENTIAL");
         }
 
         if ((RequireAuth || general.IsProduction) && ApiKeyList.Count == 0)
