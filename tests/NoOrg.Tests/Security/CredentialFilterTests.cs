@@ -59,3 +59,15 @@ public sealed class CredentialFilterTests
         public IGrainContext? SourceContext => null;
     }
 }
+
+/// <summary>A refused credential is final: retrying the same call with it would be refused again.</summary>
+public sealed class RefusalRetryTests
+{
+    [Fact]
+    public void Refusals_are_not_transient_so_the_client_does_not_retry_them()
+    {
+        Assert.False(NoOrg.Grains.Errors.TransientErrors.IsTransient(new NoOrg.Grains.Errors.UnauthorizedException("no credential")));
+        Assert.False(NoOrg.Grains.Errors.TransientErrors.IsTransient(new NoOrg.Grains.Errors.ForbiddenException("wrong role")));
+        Assert.True(NoOrg.Grains.Errors.TransientErrors.IsTransient(new NoOrg.Grains.Errors.UnavailableException("database")));
+    }
+}
