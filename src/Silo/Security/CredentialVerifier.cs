@@ -23,7 +23,7 @@ internal sealed record CredentialCheck(ClaimsPrincipal? User, string? Refusal)
 /// configured, a JWT (<see cref="JwtAuthentication.ValidationParameters"/>). Grain calls may reuse a success for
 /// <c>NOORG_SECURITY_GRAIN_CALL_CACHE_SECONDS</c> (and never past a token's expiry); refusals are never reused.
 /// </summary>
-internal sealed class CredentialVerifier(NoOrgSettings settings, IGrainFactory grains, IServiceProvider services, TimeProvider clock)
+internal sealed class CredentialVerifier(NoOrgSettings settings, IGrainFactory grains, JwtSigningKeys signingKeys, TimeProvider clock)
 {
     private const int MaxCached = 10_000;
     private readonly ConcurrentDictionary<string, (ClaimsPrincipal User, DateTimeOffset Until)> verified = new(StringComparer.Ordinal);
@@ -99,8 +99,7 @@ internal sealed class CredentialVerifier(NoOrgSettings settings, IGrainFactory g
 
     private async Task<(CredentialCheck, DateTimeOffset?)> VerifyJwtAsync(string token)
     {
-        var keys = services.GetRequiredService<JwtSigningKeys>();
-        var result = await new JsonWebTokenHandler().ValidateTokenAsync(token, JwtAuthentication.ValidationParameters(settings.Security, keys));
+        var result = await new JsonWebTokenHandler().ValidateTokenAsync(token, JwtAuthentication.ValidationParameters(settings.Security, signingKeys));
         if (!result.IsValid)
         {
             return (CredentialCheck.Refused(JwtAuthentication.Describe(result.Exception)), null);
