@@ -53,7 +53,7 @@ public static class ClientServiceCollectionExtensions
     }
 
     /// <summary>
-    /// The client side of a NoOrg cluster: identity, timeouts, connection and call retries, text that survives the
+    /// The client side of a NoOrg cluster: identity, its credential (<see cref="CredentialFilter"/>), timeouts, connection and call retries, text that survives the
     /// wire (<see cref="WellFormedTextFilter"/>), and (unless the caller provides them, as a test cluster does) how
     /// gateways are found.
     /// </summary>
@@ -75,6 +75,11 @@ public static class ClientServiceCollectionExtensions
         client.AddActivityPropagation(); // a grain call made in a span carries its trace (no span is made while nothing listens)
         client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(settings.Timeouts.ResponseSeconds));
         client.UseConnectionRetryFilter(new GatewayConnectionRetry(TimeSpan.FromSeconds(settings.Timeouts.ClientConnectSeconds)));
+        if (settings.Security.ClientCredential.Length > 0)
+        {
+            client.AddOutgoingGrainCallFilter(new CredentialFilter(settings.Security.ClientCredential.Trim()));
+        }
+
         client.AddOutgoingGrainCallFilter(new WellFormedTextFilter());
         client.AddOutgoingGrainCallFilter(new TransientErrorRetryFilter(settings.Timeouts.ClientRetryAttempts));
         client.AddOutgoingGrainCallFilter(new NoOrg.Grains.Errors.WrappedErrorFilter()); // inside the retries: they see the NoOrg error

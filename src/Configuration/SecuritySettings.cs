@@ -7,7 +7,7 @@ public sealed class SecuritySettings
 {
     internal const int MinimumKeyLength = 32;
 
-    [Setting("REQUIRE_AUTH", "require a credential (API key or JWT) with the right role for the HTTP API, its document, the dashboard and /metrics (not /health); always true in production")]
+    [Setting("REQUIRE_AUTH", "require a credential (API key or JWT) with the right role for the HTTP API, its document, the dashboard, /metrics (not /health) and every grain call from a client (the .NET client, the CLI, workers); always true in production")]
     public bool RequireAuth { get; set; }
 
     [Setting("API_KEYS", "comma-separated bootstrap API keys (role admin) accepted as 'Authorization: Bearer KEY', 'X-Api-Key: KEY' or basic-auth password; at least 32 characters each; more keys with: noorg keys create")]
@@ -25,6 +25,14 @@ public sealed class SecuritySettings
     [Setting("AUTH_FAILURE_WINDOW_SECONDS", "the window of NOORG_SECURITY_AUTH_FAILURE_LIMIT")]
     [Range(1, 86_400)]
     public int AuthFailureWindowSeconds { get; set; } = 60;
+
+    [Setting("CLIENT_CREDENTIAL", "clients only (the .NET client, the CLI, workers): the API key or JWT presented on every grain call; needed when the silos require authentication")]
+    [Secret]
+    public string ClientCredential { get; set; } = "";
+
+    [Setting("GRAIN_CALL_CACHE_SECONDS", "how long a silo reuses a verified credential of a grain call before asking again; the longest a revoked or rotated-out key still works on grain calls (0: verify every call)")]
+    [Range(0, 60)]
+    public int GrainCallCacheSeconds { get; set; } = 5;
 
     public IReadOnlyList<string> ApiKeyList =>
         ApiKeys.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -57,7 +65,10 @@ public sealed class SecuritySettings
 
         if (general.IsProduction && !RequireAuth)
         {
-            yield return new SettingError("NOORG_SECURITY_REQUIRE_AUTH", "false", "must be true when NOORG_ENVIRONMENT=production");
+            yield return new SettingError("NOORG_SECURITY_REQUIRE_AUTH", "false",
+                "must be true when NOORG_ENVIRONMENT=production: it requires a credential on the HTTP API and on every grain call from a client "
+                + "(the .NET client, the CLI, workers); set it with NOORG_SECURITY_API_KEYS (bootstrap admin keys) and NOORG_SECURITY_API_KEY_PEPPER "
+                + "(for the keys of noorg keys create), and give each client NOORG_SECURITY_CLIENT_CREDENTIAL");
         }
 
         if ((RequireAuth || general.IsProduction) && ApiKeyList.Count == 0)

@@ -1,3 +1,4 @@
+using NoOrg.Grains.Security;
 namespace NoOrg.Grains.Cluster;
 
 /// <summary>
@@ -9,7 +10,7 @@ public interface IClusterHistoryGrain : IGrainWithIntegerKey
 {
     public const long Key = 0;
 
-    [Alias("record-silo-start")]
+    [Alias("record-silo-start"), Requires(AccessRole.Admin)]
     Task RecordSiloStartAsync(SiloStart start);
 
     [Alias("get")]

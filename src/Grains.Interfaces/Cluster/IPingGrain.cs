@@ -1,3 +1,4 @@
+using NoOrg.Grains.Security;
 namespace NoOrg.Grains.Cluster;
 
 /// <summary>
@@ -7,10 +8,10 @@ namespace NoOrg.Grains.Cluster;
 [Alias("noorg.cluster.ping")]
 public interface IPingGrain : IGrainWithIntegerKey
 {
-    [Alias("ping")] Task PingAsync();
+    [Alias("ping"), Requires(AccessRole.Reader)] Task PingAsync();
 
     /// <summary>Memory of the silo this call reached (a stateless worker answers on the silo of its gateway).</summary>
-    [Alias("memory")] Task<SiloMemory> MemoryAsync(bool collectFirst);
+    [Alias("memory"), Requires(AccessRole.Reader)] Task<SiloMemory> MemoryAsync(bool collectFirst);
 }
 
 /// <summary>A silo process's memory: resident set and the managed heap after (optionally) a full collection.</summary>

@@ -1,3 +1,4 @@
+using NoOrg.Grains.Security;
 using Orleans.Concurrency;
 
 namespace NoOrg.Grains.Dispatch;
@@ -13,13 +14,13 @@ public interface IDispatcherGrain : IGrainWithIntegerKey
     public const long Key = 0;
 
     /// <summary>Sweep soon: every pool with ready tasks reads them from the index again.</summary>
-    [Alias("kick"), OneWay] Task KickAsync();
+    [Alias("kick"), OneWay, Requires(AccessRole.Admin)] Task KickAsync();
 
     /// <summary>An agent's room changed (it registered, freed a slot, or accepts work again).</summary>
-    [Alias("capacity"), OneWay] Task CapacityAsync(AgentCapacity agent);
+    [Alias("capacity"), OneWay, Requires(AccessRole.Admin)] Task CapacityAsync(AgentCapacity agent);
 
     /// <summary>A pool has tasks and wants to hear about agents' room (<paramref name="waiting"/>), or no longer does.</summary>
-    [Alias("interest"), OneWay] Task InterestAsync(string pool, bool waiting);
+    [Alias("interest"), OneWay, Requires(AccessRole.Admin)] Task InterestAsync(string pool, bool waiting);
 
     /// <summary>Sweeps every pool with ready tasks now and returns how many tasks they assigned.</summary>
     [Alias("dispatch-now")] Task<int> DispatchNowAsync();

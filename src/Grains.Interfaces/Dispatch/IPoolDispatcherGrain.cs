@@ -1,3 +1,4 @@
+using NoOrg.Grains.Security;
 using System.Text.Json;
 using NoOrg.Grains.Tasks;
 using Orleans.Concurrency;
@@ -10,6 +11,7 @@ namespace NoOrg.Grains.Dispatch;
 /// agent grain keeps the final say on capacity. Keyed by <see cref="DispatchPool.KeyOf"/> of the capability list.
 /// </summary>
 [Alias("noorg.dispatch.pool")]
+[Requires(AccessRole.Admin)]
 public interface IPoolDispatcherGrain : IGrainWithStringKey
 {
     /// <summary>A task of this pool became ready (created, its dependencies done, or its back-off over).</summary>

@@ -94,6 +94,20 @@ public sealed class UnavailableException : NoOrgException
     public UnavailableException(string message, Exception innerException) : base(ErrorCodes.Unavailable, message, innerException) { }
 }
 
+/// <summary>
+/// The call carries no credential, or one that is unknown, expired, revoked, rotated out or not valid (the message
+/// says which). Not retried: the same credential would be refused again.
+/// </summary>
+[GenerateSerializer, Alias("noorg.error.unauthorized")]
+public sealed class UnauthorizedException : NoOrgException
+{
+    public UnauthorizedException() : base(ErrorCodes.Unauthorized, message: null) { }
+
+    public UnauthorizedException(string message) : base(ErrorCodes.Unauthorized, message) { }
+
+    public UnauthorizedException(string message, Exception innerException) : base(ErrorCodes.Unauthorized, message, innerException) { }
+}
+
 /// <summary>The caller is known but its credential does not allow this operation (a role it lacks, another agent's work).</summary>
 [GenerateSerializer, Alias("noorg.error.forbidden")]
 public sealed class ForbiddenException : NoOrgException

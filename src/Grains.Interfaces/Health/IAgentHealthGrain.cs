@@ -1,3 +1,4 @@
+using NoOrg.Grains.Security;
 namespace NoOrg.Grains.Health;
 
 /// <summary>The health monitor of one agent, keyed by agent id: runs its checks on a reminder and a timer.</summary>
@@ -8,16 +9,16 @@ public interface IAgentHealthGrain : IGrainWithStringKey
     /// Starts monitoring (idempotent): registers the durable reminder that keeps the checks running. Also wakes a
     /// monitor that went quiet while its agent was offline.
     /// </summary>
-    [Alias("start")] Task StartAsync();
+    [Alias("start"), Requires(AccessRole.Admin)] Task StartAsync();
 
     /// <summary>Runs every check now and returns the result.</summary>
     [Alias("check")] Task<AgentHealth> CheckNowAsync();
 
     /// <summary>Throws <see cref="Errors.NotFoundException"/> when the agent is not monitored.</summary>
-    [Alias("get")] Task<AgentHealth> GetAsync();
+    [Alias("get"), AgentMay(AgentScope.GrainKey)] Task<AgentHealth> GetAsync();
 
     /// <summary>A task attempt on this agent ended; counted in the success, error and response-time windows.</summary>
-    [Alias("record-outcome")] Task RecordOutcomeAsync(TaskOutcome outcome);
+    [Alias("record-outcome"), Requires(AccessRole.Admin)] Task RecordOutcomeAsync(TaskOutcome outcome);
 
     /// <summary>Replaces the agent's threshold overrides (all-null fields clear them).</summary>
     [Alias("set-overrides")] Task<AgentHealth> SetOverridesAsync(HealthOverrides overrides);
@@ -30,10 +31,10 @@ public interface IAgentHealthGrain : IGrainWithStringKey
 [Alias("noorg.health.reports")]
 public interface IHealthReportGrain : IGrainWithIntegerKey
 {
-    [Alias("report")] Task<ClusterHealthReport> ReportAsync();
+    [Alias("report"), Requires(AccessRole.Reader)] Task<ClusterHealthReport> ReportAsync();
 
     /// <summary>Issues of every agent, newest first; open ones only unless <paramref name="includeResolved"/>.</summary>
-    [Alias("issues")] Task<Page<HealthIssue>> IssuesAsync(bool includeResolved, int skip, int take);
+    [Alias("issues"), Requires(AccessRole.Reader)] Task<Page<HealthIssue>> IssuesAsync(bool includeResolved, int skip, int take);
 
     /// <summary>Resolves an issue by id, whichever agent it belongs to.</summary>
     [Alias("resolve")] Task<HealthIssue> ResolveIssueAsync(string issueId, string note, string actor);

@@ -1,3 +1,4 @@
+using NoOrg.Grains.Security;
 namespace NoOrg.Grains.Retention;
 
 /// <summary>
@@ -5,6 +6,7 @@ namespace NoOrg.Grains.Retention;
 /// cluster (key 0), so two clean-ups never race each other.
 /// </summary>
 [Alias("noorg.retention")]
+[Requires(AccessRole.Admin)]
 public interface IRetentionGrain : IGrainWithIntegerKey
 {
     public const long Key = 0;

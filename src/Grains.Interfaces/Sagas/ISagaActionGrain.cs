@@ -1,3 +1,4 @@
+using NoOrg.Grains.Security;
 namespace NoOrg.Grains.Sagas;
 
 /// <summary>
@@ -12,10 +13,10 @@ public interface ISagaActionGrain : IGrainWithStringKey
     /// coordinator through <see cref="ISagaGrain.ActionFinishedAsync"/>. A request for an attempt already finished
     /// (or a later one than stored) reports the stored outcome again.
     /// </summary>
-    [Alias("start")] Task StartAsync(SagaActionRequest request);
+    [Alias("start"), Requires(AccessRole.Admin)] Task StartAsync(SagaActionRequest request);
 
     /// <summary>The attempt is no longer wanted (timed out or cancelled): its cancellation token is signalled.</summary>
-    [Alias("abandon")] Task AbandonAsync(int attempt);
+    [Alias("abandon"), Requires(AccessRole.Admin)] Task AbandonAsync(int attempt);
 
     /// <summary>The last stored outcome; null while nothing finished.</summary>
     [Alias("outcome")] Task<SagaActionOutcome?> GetOutcomeAsync();
@@ -39,8 +40,8 @@ public interface ISagaQueryGrain : IGrainWithIntegerKey
 {
     [Alias("list")] Task<Page<SagaSummary>> ListAsync(SagaQuery query);
 
-    [Alias("statistics")] Task<SagaStatistics> StatisticsAsync();
+    [Alias("statistics"), Requires(AccessRole.Reader)] Task<SagaStatistics> StatisticsAsync();
 
     /// <summary>The definitions registered in the silo that answers.</summary>
-    [Alias("definitions")] Task<IReadOnlyList<SagaDefinitionInfo>> DefinitionsAsync();
+    [Alias("definitions"), Requires(AccessRole.Reader)] Task<IReadOnlyList<SagaDefinitionInfo>> DefinitionsAsync();
 }

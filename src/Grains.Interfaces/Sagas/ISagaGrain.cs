@@ -1,3 +1,4 @@
+using NoOrg.Grains.Security;
 namespace NoOrg.Grains.Sagas;
 
 /// <summary>
@@ -18,9 +19,9 @@ public interface ISagaGrain : IGrainWithStringKey, Patterns.Outbox.IOutboxGrain
     [Alias("log")] Task<Page<SagaLogEntry>> GetLogAsync(int skip, int take);
 
     /// <summary>Pushes this saga's log entries to <paramref name="watcher"/> for a minute (call again to renew); answers the sequence so far.</summary>
-    [Alias("watch")] Task<Watching.WatchPoint> WatchAsync(Watching.ISagaWatcher watcher);
+    [Alias("watch"), Requires(AccessRole.Reader)] Task<Watching.WatchPoint> WatchAsync(Watching.ISagaWatcher watcher);
 
-    [Alias("unwatch")] Task UnwatchAsync(Watching.ISagaWatcher watcher);
+    [Alias("unwatch"), Requires(AccessRole.Reader)] Task UnwatchAsync(Watching.ISagaWatcher watcher);
 
     /// <summary>Stops a running saga and compensates what it completed; the saga ends Cancelled.</summary>
     [Alias("cancel")] Task<SagaSnapshot> CancelAsync(string reason);
@@ -29,7 +30,7 @@ public interface ISagaGrain : IGrainWithStringKey, Patterns.Outbox.IOutboxGrain
     [Alias("retry")] Task<SagaSnapshot> RetryAsync(string reason);
 
     /// <summary>A step or compensation grain reports an attempt's outcome (stale reports are ignored).</summary>
-    [Alias("action-finished")] Task ActionFinishedAsync(string stepId, SagaActionKind kind, SagaActionOutcome outcome);
+    [Alias("action-finished"), Requires(AccessRole.Admin)] Task ActionFinishedAsync(string stepId, SagaActionKind kind, SagaActionOutcome outcome);
 
     /// <summary>Opens a compensation scope under this id (idempotent for the same name).</summary>
     [Alias("begin-scope")] Task<SagaSnapshot> BeginScopeAsync(string name);

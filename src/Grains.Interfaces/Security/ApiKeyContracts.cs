@@ -48,6 +48,7 @@ public sealed record ApiKeyVerdict(AccessPrincipal? Principal, ApiKeyRefusal Ref
 /// record is found by id and the hash compared in constant time.
 /// </summary>
 [Alias("noorg.security.api-keys")]
+[Requires(AccessRole.Admin)]
 public interface IApiKeysGrain : IGrainWithIntegerKey
 {
     public const long Key = 0;

@@ -1,3 +1,4 @@
+using NoOrg.Grains.Security;
 using NoOrg.Grains.Patterns.Outbox;
 
 namespace NoOrg.Grains.Tasks;
@@ -15,7 +16,7 @@ public interface ITaskGrain : IGrainWithStringKey, IOutboxGrain, IOutboxReceiver
     [Alias("create")] Task<TaskSnapshot> CreateAsync(TaskSpec spec, string actor);
 
     /// <summary>Null when no task with this id exists.</summary>
-    [Alias("get")] Task<TaskSnapshot?> GetAsync();
+    [Alias("get"), AgentMay(AgentScope.AssignedTask)] Task<TaskSnapshot?> GetAsync();
 
     [Alias("update")] Task<TaskSnapshot> UpdateAsync(TaskUpdate update, string actor);
 
@@ -26,13 +27,13 @@ public interface ITaskGrain : IGrainWithStringKey, IOutboxGrain, IOutboxReceiver
 
     [Alias("reassign")] Task<TaskSnapshot> ReassignAsync(string agentId, string reason, string actor);
 
-    [Alias("start")] Task<TaskSnapshot> StartAsync(string agentId);
+    [Alias("start"), AgentMay(AgentScope.AgentIdArgument)] Task<TaskSnapshot> StartAsync(string agentId);
 
     /// <summary>Idempotent for the agent that holds the task: a repeated completion returns the completed task.</summary>
-    [Alias("complete")] Task<TaskSnapshot> CompleteAsync(string agentId, string resultJson, TimeSpan? processingTime);
+    [Alias("complete"), AgentMay(AgentScope.AgentIdArgument)] Task<TaskSnapshot> CompleteAsync(string agentId, string resultJson, TimeSpan? processingTime);
 
     /// <summary>Retried with back-off while attempts remain, otherwise failed for good.</summary>
-    [Alias("fail")] Task<TaskSnapshot> FailAsync(string agentId, string error);
+    [Alias("fail"), AgentMay(AgentScope.AgentIdArgument)] Task<TaskSnapshot> FailAsync(string agentId, string error);
 
     [Alias("cancel")] Task<TaskSnapshot> CancelAsync(string reason, string actor);
 
@@ -40,22 +41,22 @@ public interface ITaskGrain : IGrainWithStringKey, IOutboxGrain, IOutboxReceiver
     [Alias("history")] Task<Page<TaskEvent>> GetHistoryAsync(int skip, int take);
 
     /// <summary>Pushes this task's changes to <paramref name="watcher"/> for a minute (call again to renew); answers the sequence so far.</summary>
-    [Alias("watch")] Task<Watching.WatchPoint> WatchAsync(Watching.ITaskWatcher watcher);
+    [Alias("watch"), Requires(AccessRole.Reader)] Task<Watching.WatchPoint> WatchAsync(Watching.ITaskWatcher watcher);
 
-    [Alias("unwatch")] Task UnwatchAsync(Watching.ITaskWatcher watcher);
+    [Alias("unwatch"), Requires(AccessRole.Reader)] Task UnwatchAsync(Watching.ITaskWatcher watcher);
 
     /// <summary>Another task depends on this one: it is told when this one finishes. Returns this task's state now.</summary>
-    [Alias("add-dependent")] Task<TaskState> AddDependentAsync(string dependentId);
+    [Alias("add-dependent"), Requires(AccessRole.Admin)] Task<TaskState> AddDependentAsync(string dependentId);
 
     /// <summary>A dependency of this task completed (or failed for good, which fails this task). Idempotent.</summary>
-    [Alias("dependency-finished")] Task DependencyFinishedAsync(string dependencyId, TaskState outcome);
+    [Alias("dependency-finished"), Requires(AccessRole.Admin)] Task DependencyFinishedAsync(string dependencyId, TaskState outcome);
 
     /// <summary>The holding agent went away (unregistered, offline): retry or fail under the task's policy.</summary>
-    [Alias("agent-lost")] Task AgentLostAsync(string agentId, string reason);
+    [Alias("agent-lost"), Requires(AccessRole.Admin)] Task AgentLostAsync(string agentId, string reason);
 
     /// <summary>Dispatch could not place the task; recorded so the caller can see why.</summary>
-    [Alias("unassignable")] Task NoteUnassignableAsync(string reason);
+    [Alias("unassignable"), Requires(AccessRole.Admin)] Task NoteUnassignableAsync(string reason);
 
     /// <summary>Removes a terminal task's state (retention clean-up). Returns false if the task is not terminal.</summary>
-    [Alias("purge")] Task<bool> PurgeAsync();
+    [Alias("purge"), Requires(AccessRole.Admin)] Task<bool> PurgeAsync();
 }

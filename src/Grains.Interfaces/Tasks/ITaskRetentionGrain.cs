@@ -1,3 +1,4 @@
+using NoOrg.Grains.Security;
 namespace NoOrg.Grains.Tasks;
 
 /// <summary>
@@ -5,6 +6,7 @@ namespace NoOrg.Grains.Tasks;
 /// so two clean-ups never race each other.
 /// </summary>
 [Alias("noorg.tasks.retention")]
+[Requires(AccessRole.Admin)]
 public interface ITaskRetentionGrain : IGrainWithIntegerKey
 {
     public const long Key = 0;

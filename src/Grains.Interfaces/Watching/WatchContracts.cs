@@ -1,3 +1,4 @@
+using NoOrg.Grains.Security;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
@@ -61,6 +62,7 @@ public interface ISagaWatcher : IGrainObserver
 /// A subscription lasts a minute unless renewed by watching again; the answer says where the hub stands.
 /// </summary>
 [Alias("noorg.watch.task-hub")]
+[Requires(AccessRole.Reader)]
 public interface ITaskWatchHubGrain : IGrainWithIntegerKey
 {
     [Alias("watch")] Task<WatchPoint> WatchAsync(ITaskWatcher watcher);
@@ -73,6 +75,7 @@ public interface ITaskWatchHubGrain : IGrainWithIntegerKey
 
 /// <summary>The agents' counterpart of <see cref="ITaskWatchHubGrain"/>.</summary>
 [Alias("noorg.watch.agent-hub")]
+[Requires(AccessRole.Reader)]
 public interface IAgentWatchHubGrain : IGrainWithIntegerKey
 {
     [Alias("watch")] Task<WatchPoint> WatchAsync(IAgentWatcher watcher);
@@ -84,6 +87,7 @@ public interface IAgentWatchHubGrain : IGrainWithIntegerKey
 
 /// <summary>The sagas' counterpart of <see cref="ITaskWatchHubGrain"/>.</summary>
 [Alias("noorg.watch.saga-hub")]
+[Requires(AccessRole.Reader)]
 public interface ISagaWatchHubGrain : IGrainWithIntegerKey
 {
     [Alias("watch")] Task<WatchPoint> WatchAsync(ISagaWatcher watcher);

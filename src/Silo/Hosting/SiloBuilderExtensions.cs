@@ -6,6 +6,7 @@ using NoOrg.Configuration;
 using NoOrg.Grains;
 using NoOrg.Grains.Errors;
 using NoOrg.Grains.Sagas;
+using NoOrg.Silo.Security;
 using NoOrg.Storage;
 using Orleans.Configuration;
 using Orleans.Dashboard;
@@ -54,6 +55,7 @@ public static class SiloBuilderExtensions
         // Watchers expect events within milliseconds; the pulling agents' default 100 ms poll would dominate.
         silo.AddMemoryStreams(NoOrgStreams.Provider, streams => streams.ConfigurePullingAgent(agent =>
             agent.Configure(o => o.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(10))));
+        silo.Services.AddNoOrgGrainCallAccess(); // before the grains' own filters: a refused call reaches none of them
         silo.Services.AddNoOrgGrainServices(storage.Provider.ToDialect(), connectionString);
         if (settings.Sagas.RunDemo)
         {

@@ -83,7 +83,7 @@ internal static class ApiAccess
         }
     }
 
-    private static string? ActsForRefusal(ClaimsPrincipal user, string? agentId)
+    internal static string? ActsForRefusal(ClaimsPrincipal user, string? agentId)
     {
         var agents = AccessClaims.Agents(user);
         return !string.IsNullOrEmpty(agentId) && agents.Contains(agentId, StringComparer.Ordinal)

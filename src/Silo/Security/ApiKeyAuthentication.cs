@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using NoOrg.Configuration;
 using NoOrg.Grains.Security;
@@ -13,11 +14,11 @@ namespace NoOrg.Silo.Security;
 /// <summary>
 /// Accepts an API key as <c>Authorization: Bearer KEY</c>, <c>X-Api-Key: KEY</c>, or the password of HTTP basic
 /// authentication (so a browser can open the dashboard): one of the bootstrap keys of <c>NOORG_SECURITY_API_KEYS</c>
-/// (role admin), or a stored key, verified by <see cref="IApiKeysGrain"/> on every request, so a revoked or
+/// (role admin), or a stored key, verified by <see cref="IApiKeysGrain"/> on every request (<see cref="CredentialVerifier"/>), so a revoked or
 /// rotated-out key stops at once on every silo.
 /// </summary>
 internal sealed class ApiKeyAuthenticationHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, NoOrgSettings settings, IGrainFactory grains)
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, CredentialVerifier verifier)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "NoOrgApiKey";
@@ -33,30 +34,11 @@ internal sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.NoResult();
         }
 
-        var presentedBytes = Encoding.UTF8.GetBytes(presented);
-        if (settings.Security.ApiKeyList.Any(k => CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(k), presentedBytes)))
-        {
-            return Success(new AccessPrincipal(BootstrapName, BootstrapName, [AccessRole.Admin], []), BootstrapName);
-        }
-
-        if (!ApiKeySecrets.TryParse(presented, out _, out _))
-        {
-            return AuthenticateResult.Fail("the API key is not known");
-        }
-
-        var verdict = await grains.GetGrain<IApiKeysGrain>(IApiKeysGrain.Key).VerifyAsync(presented);
-        return verdict switch
-        {
-            { Principal: { } principal } => Success(principal, "key:" + principal.Id),
-            { Refusal: ApiKeyRefusal.Expired } => AuthenticateResult.Fail("the API key has expired"),
-            { Refusal: ApiKeyRefusal.Revoked } => AuthenticateResult.Fail("the API key was revoked"),
-            { Refusal: ApiKeyRefusal.RotatedOut } => AuthenticateResult.Fail("the API key was rotated and its grace period is over; use its replacement"),
-            _ => AuthenticateResult.Fail("the API key is not known"),
-        };
+        var check = await verifier.VerifyApiKeyAsync(presented);
+        return check.User is { } user
+            ? AuthenticateResult.Success(new AuthenticationTicket(user, SchemeName))
+            : AuthenticateResult.Fail(check.Refusal!);
     }
-
-    private AuthenticateResult Success(AccessPrincipal principal, string name) =>
-        AuthenticateResult.Success(new AuthenticationTicket(AccessClaims.ToClaimsPrincipal(principal, name, SchemeName), SchemeName));
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
@@ -114,6 +96,7 @@ public static class ApiKeyAuthentication
         services.AddSingleton<IAuthorizationHandler, ApiAccessHandler>();
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, ApiAuthorizationResults>();
         services.AddSingleton<AuthFailureThrottle>();
+        services.AddNoOrgCredentialVerifier();
         services.AddAuthorizationBuilder()
             .AddPolicy(Policy, p =>
             {
@@ -127,6 +110,14 @@ public static class ApiKeyAuthentication
                 }
             })
             .AddPolicy(ApiAccess.Policy, p => p.AddRequirements(new ApiAccessRequirement()));
+        return services;
+    }
+
+    /// <summary>The verifier of <see cref="CredentialVerifier"/> and the JWT signing keys it reads; added once, by the API and the grain call filter.</summary>
+    internal static IServiceCollection AddNoOrgCredentialVerifier(this IServiceCollection services)
+    {
+        services.TryAddSingleton<JwtSigningKeys>();
+        services.TryAddSingleton<CredentialVerifier>();
         return services;
     }
 }

@@ -63,22 +63,12 @@ internal static class JwtAuthentication
             return builder;
         }
 
-        builder.Services.AddSingleton<JwtSigningKeys>();
+        builder.Services.AddNoOrgCredentialVerifier();
         builder.AddJwtBearer(SchemeName, _ => { });
         builder.Services.AddOptions<JwtBearerOptions>(SchemeName).Configure<JwtSigningKeys>((o, keys) =>
         {
             o.MapInboundClaims = false;
-            o.TokenValidationParameters = new TokenValidationParameters
-            {
-                ValidIssuer = security.JwtIssuer,
-                ValidAudience = security.JwtAudience,
-                IssuerSigningKeyResolver = (_, _, _, _) => keys.Current(),
-                ClockSkew = TimeSpan.FromSeconds(security.JwtClockSkewSeconds),
-                RequireExpirationTime = true,
-                RequireSignedTokens = true,
-                ValidateIssuerSigningKey = true,
-                NameClaimType = "sub",
-            };
+            o.TokenValidationParameters = ValidationParameters(security, keys);
             o.Events = new JwtBearerEvents
             {
                 OnTokenValidated = c =>
@@ -96,7 +86,19 @@ internal static class JwtAuthentication
         return builder;
     }
 
-    /// <summary>A compact JWS: three base64url parts, the first a JSON header (<c>eyJ</c>).</summary>
+    /// <summary>What a token must be, for the API's JWT scheme and for grain calls (<see cref="CredentialVerifier"/>) alike.</summary>
+    public static TokenValidationParameters ValidationParameters(SecuritySettings security, JwtSigningKeys keys) => new()
+    {
+        ValidIssuer = security.JwtIssuer,
+        ValidAudience = security.JwtAudience,
+        IssuerSigningKeyResolver = (_, _, _, _) => keys.Current(),
+        ClockSkew = TimeSpan.FromSeconds(security.JwtClockSkewSeconds),
+        RequireExpirationTime = true,
+        RequireSignedTokens = true,
+        ValidateIssuerSigningKey = true,
+        NameClaimType = "sub",
+    };
+
     private static bool IsJwt(HttpRequest request)
     {
         var authorization = request.Headers.Authorization.ToString();
@@ -105,12 +107,11 @@ internal static class JwtAuthentication
             return false;
         }
 
-        var token = authorization.AsSpan("Bearer ".Length).Trim();
-        return token.StartsWith("eyJ", StringComparison.Ordinal) && token.Count('.') == 2;
+        return CredentialVerifier.LooksLikeJwt(authorization.AsSpan("Bearer ".Length).Trim());
     }
 
     /// <summary>The token's <c>roles</c>/<c>role</c> and <c>agents</c> claims as NoOrg's claims; unknown role names give nothing.</summary>
-    private static System.Security.Claims.ClaimsPrincipal ToAccessPrincipal(System.Security.Claims.ClaimsPrincipal token)
+    public static System.Security.Claims.ClaimsPrincipal ToAccessPrincipal(System.Security.Claims.ClaimsPrincipal token)
     {
         var roles = JwtKeyFiles.Values(token, "roles", "role")
             .Select(r => AccessClaims.TryParseRole(r, out var role) ? role : (AccessRole?)null).OfType<AccessRole>().Distinct().ToArray();
@@ -119,7 +120,7 @@ internal static class JwtAuthentication
         return AccessClaims.ToClaimsPrincipal(new AccessPrincipal(subject, subject, roles, agents), "jwt:" + subject, SchemeName);
     }
 
-    private static string Describe(Exception error) => error switch
+    public static string Describe(Exception? error) => error switch
     {
         SecurityTokenExpiredException => "the token has expired",
         SecurityTokenNotYetValidException => "the token is not valid yet (nbf)",

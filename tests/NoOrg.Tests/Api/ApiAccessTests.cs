@@ -12,6 +12,25 @@ public sealed class ApiAccessTests(SecuredApiSilo silo) : IClassFixture<SecuredA
     private static readonly string Bootstrap = SecuredApiSilo.Bootstrap;
 
     [Fact]
+    public async Task The_cli_presents_its_credential_on_grain_calls_and_is_refused_without_one_or_with_too_small_a_role()
+    {
+        var (_, reader) = await silo.CreateKeyAsync("cli-reader", "--role", "reader");
+        var name = "by-reader-" + Guid.NewGuid().ToString("N");
+
+        var none = await silo.CliAsAsync("", "keys", "list");
+        var create = await silo.CliAsAsync(reader, "keys", "create", "--name", name, "--role", "reader");
+        var tasks = await silo.CliAsAsync(reader, "tasks", "list");
+
+        Assert.Equal(1, none.ExitCode);
+        Assert.Contains("unauthorized: IApiKeysGrain.ListAsync needs a credential: set NOORG_SECURITY_CLIENT_CREDENTIAL", none.Error, StringComparison.Ordinal);
+        Assert.Equal(1, create.ExitCode);
+        Assert.Contains("forbidden: IApiKeysGrain.CreateAsync needs the admin role; this credential has: reader", create.Error, StringComparison.Ordinal);
+        Assert.Equal(0, tasks.ExitCode);
+        var listed = await silo.CliAsync("keys", "list");
+        Assert.DoesNotContain(listed.Json.EnumerateArray(), k => k.GetProperty("name").GetString() == name);
+    }
+
+    [Fact]
     public async Task A_reader_key_reads_and_is_refused_a_change_with_403_and_nothing_is_created()
     {
         var (id, reader) = await silo.CreateKeyAsync("dashboard-viewer", "--role", "reader");

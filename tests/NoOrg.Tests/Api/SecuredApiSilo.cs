@@ -56,6 +56,7 @@ public sealed class SecuredApiSilo : IAsyncLifetime
             ["NOORG_DASHBOARD_ENABLED"] = "false",
             ["NOORG_SECURITY_REQUIRE_AUTH"] = "true",
             ["NOORG_SECURITY_API_KEYS"] = Bootstrap,
+            ["NOORG_SECURITY_CLIENT_CREDENTIAL"] = Bootstrap, // for the CLI run with this environment (the silo does not read it)
             ["NOORG_SECURITY_API_KEY_PEPPER"] = new string('p', 40),
             ["NOORG_SECURITY_AUTH_FAILURE_LIMIT"] = FailureLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["NOORG_SECURITY_AUTH_FAILURE_WINDOW_SECONDS"] = "600",
@@ -127,9 +128,18 @@ public sealed class SecuredApiSilo : IAsyncLifetime
     }
 
     /// <summary>Runs <c>noorg</c> against this silo with <c>--json</c>; its exit code and parsed output.</summary>
-    public async Task<(int ExitCode, JsonElement Json, string Error)> CliAsync(params string[] arguments)
+    public Task<(int ExitCode, JsonElement Json, string Error)> CliAsync(params string[] arguments) => CliAsAsync(null, arguments);
+
+    /// <summary>As <see cref="CliAsync(string[])"/>, presenting <paramref name="credential"/> on grain calls (empty: none) instead of the bootstrap key.</summary>
+    public async Task<(int ExitCode, JsonElement Json, string Error)> CliAsAsync(string? credential, params string[] arguments)
     {
-        var result = await ProcessRunner.RunAsync("noorg.dll", [.. arguments, "--json"], Process.Environment);
+        var environment = new Dictionary<string, string?>(Process.Environment);
+        if (credential is not null)
+        {
+            environment["NOORG_SECURITY_CLIENT_CREDENTIAL"] = credential;
+        }
+
+        var result = await ProcessRunner.RunAsync("noorg.dll", [.. arguments, "--json"], environment);
         // A command line that does not parse prints its help, not JSON.
         var output = result.StandardOutput.Trim();
         var json = output.StartsWith('{') || output.StartsWith('[') ? JsonDocument.Parse(output).RootElement.Clone() : default;

@@ -87,8 +87,11 @@ public sealed class SettingsTests
     {
         var errors = Errors(("NOORG_ENVIRONMENT", "production"));
 
-        Assert.Contains(errors, e => e.Key == "NOORG_SECURITY_REQUIRE_AUTH");
+        var requireAuth = Assert.Single(errors, e => e.Key == "NOORG_SECURITY_REQUIRE_AUTH");
         Assert.Contains(errors, e => e.Key == "NOORG_SECURITY_API_KEYS");
+        Assert.Contains("on every grain call from a client", requireAuth.Problem, StringComparison.Ordinal);
+        Assert.All(["NOORG_SECURITY_API_KEYS", "NOORG_SECURITY_API_KEY_PEPPER", "NOORG_SECURITY_CLIENT_CREDENTIAL"],
+            key => Assert.Contains(key, requireAuth.Problem, StringComparison.Ordinal));
     }
 
     [Fact]

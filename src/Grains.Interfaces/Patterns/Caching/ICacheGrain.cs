@@ -1,3 +1,4 @@
+using NoOrg.Grains.Security;
 namespace NoOrg.Grains.Patterns.Caching;
 
 /// <summary>
@@ -15,7 +16,7 @@ public interface ICacheGrain : IGrainWithStringKey
     /// The value, loaded on a miss by the loader registered in the silo for this cache; concurrent misses of one key
     /// share one load. A null from the loader is returned and not stored.
     /// </summary>
-    [Alias("get-or-load")] Task<string?> GetOrLoadAsync(string key);
+    [Alias("get-or-load"), Requires(AccessRole.Operator)] Task<string?> GetOrLoadAsync(string key);
 
     /// <summary>Stores a value; <paramref name="ttl"/> null means the cache's default.</summary>
     [Alias("set")] Task SetAsync(string key, string value, TimeSpan? ttl = null);
@@ -49,7 +50,7 @@ public interface ICachePartitionGrain : IGrainWithStringKey
 {
     [Alias("get")] Task<CacheLookup> GetAsync(string key);
 
-    [Alias("get-or-load")] Task<string?> GetOrLoadAsync(string key);
+    [Alias("get-or-load"), Requires(AccessRole.Operator)] Task<string?> GetOrLoadAsync(string key);
 
     [Alias("set")] Task SetAsync(string key, string value, TimeSpan? ttl);
 
@@ -63,7 +64,7 @@ public interface ICachePartitionGrain : IGrainWithStringKey
     [Alias("invalidate")] Task<int> InvalidateAsync(CacheKeyFilter filter);
 
     /// <summary>Keys from most to least recently used (for diagnostics and tests).</summary>
-    [Alias("keys")] Task<IReadOnlyList<string>> KeysAsync();
+    [Alias("keys"), Requires(AccessRole.Reader)] Task<IReadOnlyList<string>> KeysAsync();
 
     [Alias("stats")] Task<CacheStats> GetStatsAsync();
 }

@@ -1,3 +1,4 @@
+using NoOrg.Grains.Security;
 namespace NoOrg.Grains.Patterns.Outbox;
 
 /// <summary>
@@ -9,7 +10,7 @@ namespace NoOrg.Grains.Patterns.Outbox;
 public interface IOutboxGrain : IGrain
 {
     /// <summary>Reads the grain's outbox rows and delivers the messages that are due now; returns how many are still pending.</summary>
-    [Alias("deliver-outbox")] Task<int> DeliverOutboxAsync();
+    [Alias("deliver-outbox"), Requires(AccessRole.Admin)] Task<int> DeliverOutboxAsync();
 
     /// <summary>Pending messages first (in order), then dead letters.</summary>
     [Alias("get-outbox")] Task<IReadOnlyList<OutboxEntryView>> GetOutboxAsync();

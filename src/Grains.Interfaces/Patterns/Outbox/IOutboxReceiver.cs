@@ -1,3 +1,4 @@
+using NoOrg.Grains.Security;
 namespace NoOrg.Grains.Patterns.Outbox;
 
 /// <summary>
@@ -8,5 +9,5 @@ namespace NoOrg.Grains.Patterns.Outbox;
 [Alias("noorg.outbox.receiver")]
 public interface IOutboxReceiver : IGrain
 {
-    [Alias("receive")] Task ReceiveAsync(OutboxDelivery delivery);
+    [Alias("receive"), Requires(AccessRole.Admin)] Task ReceiveAsync(OutboxDelivery delivery);
 }

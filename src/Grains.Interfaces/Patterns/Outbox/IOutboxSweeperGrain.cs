@@ -1,3 +1,4 @@
+using NoOrg.Grains.Security;
 namespace NoOrg.Grains.Patterns.Outbox;
 
 /// <summary>
@@ -10,18 +11,18 @@ public interface IOutboxSweeperGrain : IGrainWithIntegerKey
     public const long Key = 0;
 
     /// <summary>Registers the sweep reminder and starts the sweep timer (idempotent).</summary>
-    [Alias("ensure-running")] Task EnsureRunningAsync();
+    [Alias("ensure-running"), Requires(AccessRole.Admin)] Task EnsureRunningAsync();
 
     /// <summary>One sweep now; returns how many grains were woken.</summary>
     [Alias("sweep")] Task<int> SweepNowAsync();
 
-    [Alias("summary")] Task<IReadOnlyList<OutboxSummary>> SummaryAsync();
+    [Alias("summary"), Requires(AccessRole.Reader)] Task<IReadOnlyList<OutboxSummary>> SummaryAsync();
 
-    [Alias("dead-hosts")] Task<IReadOnlyList<OutboxDeadHost>> DeadHostsAsync(int take);
+    [Alias("dead-hosts"), Requires(AccessRole.Reader)] Task<IReadOnlyList<OutboxDeadHost>> DeadHostsAsync(int take);
 
     /// <summary>Retries the dead letters of the grain stored under <paramref name="stateName"/> and <paramref name="key"/>.</summary>
     [Alias("retry")] Task<int> RetryAsync(string stateName, string key, string? messageId);
 
     /// <summary>The outbox of the grain stored under <paramref name="stateName"/> and <paramref name="key"/>.</summary>
-    [Alias("inspect")] Task<IReadOnlyList<OutboxEntryView>> InspectAsync(string stateName, string key);
+    [Alias("inspect"), Requires(AccessRole.Reader)] Task<IReadOnlyList<OutboxEntryView>> InspectAsync(string stateName, string key);
 }

@@ -1,3 +1,4 @@
+using NoOrg.Grains.Security;
 namespace NoOrg.Grains.Patterns.Outbox;
 
 /// <summary>
@@ -13,6 +14,7 @@ public sealed record WebhookCreated(WebhookSubscription Subscription, string Sec
 
 /// <summary>Adds, lists and removes webhook subscriptions (stored in the cluster's database).</summary>
 [Alias("noorg.outbox.webhooks")]
+[Requires(AccessRole.Admin)]
 public interface IWebhooksGrain : IGrainWithIntegerKey
 {
     /// <summary>A null <paramref name="secret"/> gets a random one.</summary>

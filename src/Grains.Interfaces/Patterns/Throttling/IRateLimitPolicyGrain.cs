@@ -1,3 +1,4 @@
+using NoOrg.Grains.Security;
 namespace NoOrg.Grains.Patterns.Throttling;
 
 /// <summary>One durable rate-limit policy, keyed by its name. Limiters re-read it, so a change applies at run time.</summary>
@@ -5,10 +6,10 @@ namespace NoOrg.Grains.Patterns.Throttling;
 public interface IRateLimitPolicyGrain : IGrainWithStringKey
 {
     /// <summary>Creates or replaces the policy; the name must match the grain key.</summary>
-    [Alias("set")] Task<RateLimitPolicy> SetAsync(RateLimitPolicy policy);
+    [Alias("set"), Requires(AccessRole.Admin)] Task<RateLimitPolicy> SetAsync(RateLimitPolicy policy);
 
     /// <summary>True when a policy was removed; limiters using it then refuse with <see cref="Errors.NotFoundException"/>.</summary>
-    [Alias("remove")] Task<bool> RemoveAsync();
+    [Alias("remove"), Requires(AccessRole.Admin)] Task<bool> RemoveAsync();
 
     /// <summary>Null when no policy has this name.</summary>
     [Alias("get")] Task<RateLimitPolicy?> GetAsync();
@@ -18,9 +19,9 @@ public interface IRateLimitPolicyGrain : IGrainWithStringKey
 [Alias("noorg.throttling.policy-registry")]
 public interface IRateLimitPolicyRegistryGrain : IGrainWithIntegerKey
 {
-    [Alias("add")] Task AddAsync(string name);
+    [Alias("add"), Requires(AccessRole.Admin)] Task AddAsync(string name);
 
-    [Alias("remove")] Task RemoveAsync(string name);
+    [Alias("remove"), Requires(AccessRole.Admin)] Task RemoveAsync(string name);
 
     [Alias("list")] Task<IReadOnlyList<RateLimitPolicy>> ListAsync();
 }
