@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using NoOrg.Grains.Security;
 using Orleans.Configuration;
 
 namespace NoOrg.Grains.Tasks;
@@ -7,7 +8,7 @@ namespace NoOrg.Grains.Tasks;
 /// <summary>
 /// Silo-internal: what a due shard asks of a task whose time-out or deadline came (clients never call it).
 /// </summary>
-[Alias("noorg.tasks.due-target")]
+[Alias("noorg.tasks.due-target"), Requires(AccessRole.Admin)]
 public interface ITaskDueGrain : IGrainWithStringKey
 {
     /// <summary>Applies the time-out or deadline if it is due; otherwise waits for it (idempotent).</summary>
@@ -15,7 +16,7 @@ public interface ITaskDueGrain : IGrainWithStringKey
 }
 
 /// <summary>Silo-internal: one of the fixed set of shards that fire task time-outs and deadlines.</summary>
-[Alias("noorg.tasks.due-shard")]
+[Alias("noorg.tasks.due-shard"), Requires(AccessRole.Admin)]
 public interface ITaskDueShardGrain : IGrainWithIntegerKey
 {
     /// <summary>How many shards there are (keys 0 to Count - 1), whatever the number of tasks: one reminder each.</summary>
