@@ -25,7 +25,7 @@ public sealed partial class TaskGrain(
     WebhookDirectory webhooks,
     NoOrgSettings settings,
     TimeProvider clock,
-    ILogger<TaskGrain> logger) : Grain, ITaskGrain, ITaskDueGrain, IRemindable
+    ILogger<TaskGrain> logger) : Grain, ITaskGrain, ITaskDueGrain, ITaskAttemptGrain, IRemindable
 {
 
     /// <summary>The state name (unique to this grain type): the outbox sweeper maps stored rows back to task grains by it.</summary>
@@ -295,6 +295,43 @@ public sealed partial class TaskGrain(
         TaskTransition.Start.Ensure(current);
         TaskTransition.Start.EnsureHolder(current, agentId);
         return await ChangeAsync(current, Changes(current).Start(agentId));
+    }
+
+    public Task<TaskSnapshot> StartAttemptAsync(string agentId, int assignedAttempt) => CheckedAgainstStorageAsync(() =>
+    {
+        var current = Require();
+        if (AttemptRule.IsRepeatedStart(current, agentId, assignedAttempt))
+        {
+            return Task.FromResult(current);
+        }
+
+        AttemptRule.EnsureCurrent(current, agentId, assignedAttempt, "start");
+        return StartCoreAsync(agentId);
+    });
+
+    public Task<TaskSnapshot> CompleteAttemptAsync(string agentId, int attempt, string resultJson, TimeSpan? processingTime) =>
+        CheckedAgainstStorageAsync(() =>
+        {
+            AttemptRule.EnsureCurrent(Require(), agentId, attempt, "completion");
+            return CompleteCoreAsync(agentId, resultJson, processingTime);
+        });
+
+    public Task<TaskSnapshot> FailAttemptAsync(string agentId, int attempt, string error) => CheckedAgainstStorageAsync(() =>
+    {
+        AttemptRule.EnsureCurrent(Require(), agentId, attempt, "failure");
+        return FailCoreAsync(agentId, error);
+    });
+
+    public async Task<TaskSnapshot> HandBackAttemptAsync(string agentId, int attempt, string reason, string actor)
+    {
+        var current = Require();
+        if (current.IsTerminal || !string.Equals(current.AssignedTo, agentId, StringComparison.Ordinal))
+        {
+            return current; // the agent holds it no longer (a repeated hand-back, or it moved on): nothing to give back
+        }
+
+        AttemptRule.EnsureCurrent(current, agentId, attempt, "hand-back");
+        return await UnassignAsync(reason, actor);
     }
 
     public Task<TaskSnapshot> CompleteAsync(string agentId, string resultJson, TimeSpan? processingTime) => CheckedAgainstStorageAsync(() => CompleteCoreAsync(agentId, resultJson, processingTime));

@@ -60,26 +60,29 @@ internal static class WorkerEndpoints
         return task is null ? TypedResults.NoContent() : TypedResults.Ok(task);
     }
 
-    private static async Task<TaskSnapshot> StartAsync(string id, StartRequest body, INoOrgClient api, HttpWorkerSessions sessions, HttpContext http)
+    private static async Task<TaskSnapshot> StartAsync(
+        string id, StartRequest body, INoOrgClient api, IGrainFactory grains, HttpWorkerSessions sessions, HttpContext http)
     {
         var agentId = ActsFor(http, body.AgentId);
         ThrowIfInvalid("start", AttemptRule.Problem("attempt", body.Attempt));
         TaskSnapshot started;
-        if (body.Attempt is { } attempt && await api.Tasks.GetAsync(id) is var before && !AttemptRule.IsRepeatedStart(before, agentId, attempt))
+        if (body.Attempt is { } attempt)
         {
-            AttemptRule.EnsureCurrent(before, agentId, attempt, "start");
+            started = await Attempts(grains, id).StartAttemptAsync(agentId, attempt); // checked and started in one turn
         }
-
-        try
+        else
         {
-            started = await api.Tasks.StartAsync(id, agentId);
-        }
-        catch (InvalidTransitionException)
-        {
-            started = await api.Tasks.GetAsync(id);
-            if (!AttemptRule.IsRepeatedStart(started, agentId, body.Attempt))
+            try
             {
-                throw;
+                started = await api.Tasks.StartAsync(id, agentId);
+            }
+            catch (InvalidTransitionException)
+            {
+                started = await api.Tasks.GetAsync(id);
+                if (!AttemptRule.IsRepeatedStart(started, agentId, null))
+                {
+                    throw;
+                }
             }
         }
 
@@ -110,47 +113,42 @@ internal static class WorkerEndpoints
         return task;
     }
 
-    private static async Task<TaskSnapshot> CompleteAsync(string id, CompleteRequest body, INoOrgClient api, HttpWorkerSessions sessions, HttpContext http)
+    private static async Task<TaskSnapshot> CompleteAsync(
+        string id, CompleteRequest body, INoOrgClient api, IGrainFactory grains, HttpWorkerSessions sessions, HttpContext http)
     {
         var agentId = ActsFor(http, body.AgentId);
-        await EnsureAttemptAsync(api, id, agentId, body.Attempt, "completion");
-        var completed = await api.Tasks.CompleteAsync(id, agentId, body.ResultJson, body.ProcessingTime);
+        ThrowIfInvalid("completion", AttemptRule.Problem("attempt", body.Attempt));
+        var completed = body.Attempt is { } attempt
+            ? await Attempts(grains, id).CompleteAttemptAsync(agentId, attempt, body.ResultJson, body.ProcessingTime)
+            : await api.Tasks.CompleteAsync(id, agentId, body.ResultJson, body.ProcessingTime);
         sessions.Done(agentId, id);
         return completed;
     }
 
-    private static async Task<TaskSnapshot> FailAsync(string id, FailRequest body, INoOrgClient api, HttpWorkerSessions sessions, HttpContext http)
+    private static async Task<TaskSnapshot> FailAsync(
+        string id, FailRequest body, INoOrgClient api, IGrainFactory grains, HttpWorkerSessions sessions, HttpContext http)
     {
         var agentId = ActsFor(http, body.AgentId);
-        await EnsureAttemptAsync(api, id, agentId, body.Attempt, "failure");
-        var failed = await api.Tasks.FailAsync(id, agentId, body.Error);
+        ThrowIfInvalid("failure", AttemptRule.Problem("attempt", body.Attempt));
+        var failed = body.Attempt is { } attempt
+            ? await Attempts(grains, id).FailAttemptAsync(agentId, attempt, body.Error)
+            : await api.Tasks.FailAsync(id, agentId, body.Error);
         sessions.Done(agentId, id);
         return failed;
     }
 
-    private static async Task<TaskSnapshot> HandBackAsync(string id, HandBackRequest body, INoOrgClient api, HttpWorkerSessions sessions, HttpContext http)
+    private static async Task<TaskSnapshot> HandBackAsync(string id, HandBackRequest body, IGrainFactory grains, HttpWorkerSessions sessions, HttpContext http)
     {
         var agentId = ActsFor(http, body.AgentId);
         ThrowIfInvalid("hand-back", AttemptRule.Problem("attempt", body.Attempt));
-        var task = await api.Tasks.GetAsync(id);
         sessions.Done(agentId, id);
-        if (task.IsTerminal || !string.Equals(task.AssignedTo, agentId, StringComparison.Ordinal))
-        {
-            return task; // the agent holds it no longer (a repeated hand-back, or it moved on): nothing to give back
-        }
-
-        AttemptRule.EnsureCurrent(task, agentId, body.Attempt, "hand-back");
-        return await api.Tasks.UnassignAsync(id, $"handed back by agent {agentId}: {body.Reason}", ApiEndpoints.Actor(http));
+        return await Attempts(grains, id).HandBackAttemptAsync(
+            agentId, body.Attempt, $"handed back by agent {agentId}: {body.Reason}", ApiEndpoints.Actor(http));
     }
 
-    private static async Task EnsureAttemptAsync(INoOrgClient api, string id, string agentId, int? attempt, string action)
-    {
-        ThrowIfInvalid(action, AttemptRule.Problem("attempt", attempt));
-        if (attempt is { } reported)
-        {
-            AttemptRule.EnsureCurrent(await api.Tasks.GetAsync(id), agentId, reported, action);
-        }
-    }
+    /// <summary>The task's attempt-checked reports: the check and the change in one turn of the task grain.</summary>
+    private static ITaskAttemptGrain Attempts(IGrainFactory grains, string id) =>
+        grains.GetGrain<ITaskAttemptGrain>(InputText.RequireId("taskId", id));
 
     private static string ActsFor(HttpContext http, string agentId)
     {
