@@ -8,11 +8,10 @@ using NoOrg.Grains.Tasks;
 using NoOrg.Tests.Cluster;
 using NoOrg.Tests.Infrastructure;
 using NoOrg.Tests.Patterns.Outbox;
-using Orleans.TestingHost;
 
 namespace NoOrg.Tests.Alerts;
 
-/// <summary>Alert rules in a two-silo cluster on SQLite, evaluated every second, notifying a real local webhook.</summary>
+/// <summary>Alert rules in a two-silo cluster (SQLite; the lifecycle on PostgreSQL too), evaluated every second, notifying a real local webhook.</summary>
 public sealed class AlertRuleClusterTests
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
@@ -23,9 +22,11 @@ public sealed class AlertRuleClusterTests
         ["NOORG_OUTBOX_WEBHOOK_REFRESH_SECONDS"] = "1",
     };
 
-    [SkippableFact]
-    public Task A_rule_fires_after_its_for_duration_is_acknowledged_resolves_and_notifies_once_per_transition() =>
-        OwnCluster.RunAsync(StorageProvider.Sqlite, FastEvaluation, async cluster =>
+    [SkippableTheory]
+    [InlineData(StorageProvider.Sqlite)]
+    [InlineData(StorageProvider.Postgres)]
+    public Task A_rule_fires_after_its_for_duration_is_acknowledged_resolves_and_notifies_once_per_transition(StorageProvider provider) =>
+        OwnCluster.RunAsync(provider, FastEvaluation, async cluster =>
         {
             await using var endpoint = new WebhookListener(failFirst: 1); // one refused delivery: retried, still delivered once
             await cluster.Client.GetGrain<IWebhooksGrain>(0).AddAsync(endpoint.Url, ["alert.*"], "alerts test", secret: null);
