@@ -31,7 +31,8 @@ public sealed partial class AlertRulesGrain(
 
     public Task EnsureRunningAsync() => Task.CompletedTask;
 
-    public Task ReceiveReminder(string reminderName, TickStatus status) => EvaluateAsync();
+    /// <summary>The reminder only keeps the grain active (its activation starts the timer): the timer evaluates.</summary>
+    public Task ReceiveReminder(string reminderName, TickStatus status) => Task.CompletedTask;
 
     public Task<int> EvaluateNowAsync() => EvaluateAsync();
 
