@@ -19,6 +19,7 @@ var root = new RootCommand("noorg: operate a NoOrg cluster. Configuration comes 
     KeysCommands.Create(),
     AuthCommands.Create(),
     OutboxCommands.Create(),
+    AlertsCommands.Create(),
     BenchCommand.Create(),
 };
 root.Options.Add(CliContext.Json);

@@ -1,4 +1,5 @@
 using NoOrg.Client.Agents;
+using NoOrg.Client.Alerts;
 using NoOrg.Client.Caching;
 using NoOrg.Client.Health;
 using NoOrg.Client.Sagas;
@@ -26,6 +27,8 @@ public interface INoOrgClient
 
     LimitClient Limits { get; }
 
+    AlertClient Alerts { get; }
+
     /// <summary>The cache named <paramref name="name"/> (created on first use).</summary>
     CacheClient Cache(string name);
 }
@@ -49,6 +52,8 @@ internal sealed class NoOrgClient(IClusterClient client, Microsoft.Extensions.Op
     public WebhookClient Webhooks { get; } = new(client);
 
     public LimitClient Limits { get; } = new(client);
+
+    public AlertClient Alerts { get; } = new(client, options.Value.Actor);
 
     public CacheClient Cache(string name) => new(client, Grains.InputText.RequireId("cache", name));
 }

@@ -16,6 +16,7 @@ public sealed class NoOrgSettings
         typeof(SagasSettings),
         typeof(ObservabilitySettings),
         typeof(RetentionSettings),
+        typeof(AlertsSettings),
     ];
 
     public GeneralSettings General { get; init; } = new();
@@ -38,6 +39,7 @@ public sealed class NoOrgSettings
     public SagasSettings Sagas { get; init; } = new();
     public ObservabilitySettings Observability { get; init; } = new();
     public RetentionSettings Retention { get; init; } = new();
+    public AlertsSettings Alerts { get; init; } = new();
 
     /// <summary>Binds every area and throws one <see cref="ConfigurationValidationException"/> listing every problem.</summary>
     public static NoOrgSettings Load(IConfiguration configuration)
@@ -65,6 +67,7 @@ public sealed class NoOrgSettings
             Sagas = SettingsBinder.Bind<SagasSettings>(configuration, errors),
             Observability = SettingsBinder.Bind<ObservabilitySettings>(configuration, errors),
             Retention = SettingsBinder.Bind<RetentionSettings>(configuration, errors),
+            Alerts = SettingsBinder.Bind<AlertsSettings>(configuration, errors),
         };
 
         errors.AddRange(settings.Cluster.Validate());

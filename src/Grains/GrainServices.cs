@@ -29,7 +29,10 @@ public static class GrainServices
             .AddOutboxHost<ITaskGrain>(TaskGrain.StateName)
             .AddOutboxPayload<TaskEvent>(TaskGrain.EventPayload)
             .AddOutboxHost<ISagaGrain>(SagaGrain.StateName)
-            .AddOutboxPayload<SagaLogEntry>(SagaGrain.EventPayload);
+            .AddOutboxPayload<SagaLogEntry>(SagaGrain.EventPayload)
+            .AddOutboxHost<Alerts.IAlertRuleGrain>(Alerts.AlertRuleGrain.StateName)
+            .AddOutboxPayload<Alerts.AlertEvent>(Alerts.AlertRuleGrain.EventPayload);
+        services.AddSingleton<Alerts.AlertSignals>();
         services.AddSingleton<ISagaIndex, SqlSagaIndex>();
         services.AddSingleton<Retention.SqlRetentionStore>();
         services.AddSingleton<SagaRegistry>();

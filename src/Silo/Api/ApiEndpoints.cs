@@ -71,6 +71,7 @@ public static class ApiEndpoints
         v1.MapOutboxEndpoints();
         v1.MapRetentionEndpoints();
         v1.MapLimitEndpoints();
+        v1.MapAlertEndpoints();
 
         // The document and its page say what the API is; they are as open as the API itself.
         app.MapOpenApi().RequireAuthorization(ApiAccess.Policy);

@@ -1,6 +1,7 @@
 using System.Collections;
 using NoOrg.Grains;
 using NoOrg.Grains.Agents;
+using NoOrg.Grains.Alerts;
 using NoOrg.Grains.Health;
 using NoOrg.Grains.Patterns.Outbox;
 using NoOrg.Grains.Patterns.Throttling;
@@ -90,6 +91,21 @@ internal static class ApiExamples
     public static readonly object DataStatistics = Sample<IReadOnlyList<NoOrg.Storage.Statistics.DataKindStatistics>>();
     public static readonly object RetentionRun = Sample<NoOrg.Grains.Retention.RetentionRun>();
     public static readonly object Policies = new[] { Policy };
+
+    public static readonly AlertRuleSpec AlertRuleSpec = new(AlertKind.PendingTasks, 100, TimeSpan.FromMinutes(5), "image.resize", null, "resize backlog");
+
+    private static readonly AlertTransition AlertFired = new(2, AlertAction.Firing, AlertState.Pending, AlertState.Firing, 140, At, "evaluator", null, true);
+
+    public static readonly AlertRule AlertRule = new(
+        "resize-backlog", AlertRuleSpec, AlertState.Firing, At, 140, At, null, null, 2,
+        [new AlertTransition(1, AlertAction.Pending, AlertState.Ok, AlertState.Pending, 120, At.AddMinutes(-5), "evaluator", null, true), AlertFired],
+        At.AddHours(-1), At);
+
+    public static readonly object AlertRules = new[] { AlertRule };
+
+    public static readonly Api.AlertAckRequest AlertAck = new("scaling the resizers");
+
+    public static readonly Api.AlertSilenceRequest AlertSilence = new(TimeSpan.FromHours(1));
     public static readonly object LimiterStatus = Sample<RateLimiterStatus>();
     public static readonly object Decision = new RateLimitDecision(true, At, null, null, null);
 

@@ -40,3 +40,9 @@ public sealed record SagaStartRequest(string Definition, string InputJson = "nul
 
 /// <summary>A webhook subscription; without <c>secret</c> a random one is made (and shown once, in the answer).</summary>
 public sealed record WebhookRequest(string Url, IReadOnlyList<string> Events, string? Description = null, string? Secret = null);
+
+/// <summary>Who acknowledges is the caller; the note says why or what is being done.</summary>
+public sealed record AlertAckRequest(string? Note = null);
+
+/// <summary>How long to silence a rule's notifications ("01:00:00"); zero lifts a silence.</summary>
+public sealed record AlertSilenceRequest(TimeSpan For);

@@ -7,7 +7,7 @@ namespace NoOrg.Silo.Hosting;
 /// <summary>
 /// Wakes the cluster's background grains when a silo starts: the dispatcher (so its sweep reminder exists before
 /// any task is created), task retention and retention of everything else (so their clean-up reminders exist with the configured periods) and the outbox
-/// sweeper (so messages a crash left in stored state go out), and the task due shards (so time-outs and deadlines of
+/// sweeper (so messages a crash left in stored state go out), the alert rules (so their evaluation runs), and the task due shards (so time-outs and deadlines of
 /// tasks whose activations a silo loss took are fired).
 /// </summary>
 internal sealed class BackgroundGrainsStarter(IGrainFactory grains) : IStartupTask
@@ -18,6 +18,7 @@ internal sealed class BackgroundGrainsStarter(IGrainFactory grains) : IStartupTa
         await grains.GetGrain<ITaskRetentionGrain>(ITaskRetentionGrain.Key).EnsureScheduledAsync();
         await grains.GetGrain<NoOrg.Grains.Retention.IRetentionGrain>(NoOrg.Grains.Retention.IRetentionGrain.Key).EnsureScheduledAsync();
         await grains.GetGrain<IOutboxSweeperGrain>(IOutboxSweeperGrain.Key).EnsureRunningAsync();
+        await grains.GetGrain<NoOrg.Grains.Alerts.IAlertRulesGrain>(NoOrg.Grains.Alerts.IAlertRulesGrain.Key).EnsureRunningAsync();
         await Task.WhenAll(Enumerable.Range(0, ITaskDueShardGrain.Count).Select(k => grains.GetGrain<ITaskDueShardGrain>(k).EnsureRunningAsync()));
     }
 }
