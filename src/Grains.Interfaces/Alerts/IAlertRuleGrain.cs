@@ -1,3 +1,4 @@
+using NoOrg.Grains.Security;
 using NoOrg.Grains.Patterns.Outbox;
 
 namespace NoOrg.Grains.Alerts;
@@ -26,17 +27,17 @@ public interface IAlertRulesGrain : IGrainWithIntegerKey
     public const long Key = 0;
 
     /// <summary>Creates the rule or replaces its spec (its state and history are kept).</summary>
-    [Alias("create-or-replace")] Task<AlertRule> CreateOrReplaceAsync(string name, AlertRuleSpec spec, string actor);
+    [Alias("create-or-replace"), Requires(AccessRole.Admin)] Task<AlertRule> CreateOrReplaceAsync(string name, AlertRuleSpec spec, string actor);
 
     /// <summary>False when there was no such rule.</summary>
-    [Alias("delete")] Task<bool> DeleteAsync(string name);
+    [Alias("delete"), Requires(AccessRole.Admin)] Task<bool> DeleteAsync(string name);
 
     /// <summary>Every rule, by name.</summary>
     [Alias("list")] Task<IReadOnlyList<AlertRule>> ListAsync();
 
     /// <summary>Evaluates every rule now; returns how many changed state.</summary>
-    [Alias("evaluate")] Task<int> EvaluateNowAsync();
+    [Alias("evaluate"), Requires(AccessRole.Admin)] Task<int> EvaluateNowAsync();
 
     /// <summary>Registers the evaluation reminder and starts its timer (idempotent).</summary>
-    [Alias("ensure-running")] Task EnsureRunningAsync();
+    [Alias("ensure-running"), Requires(AccessRole.Admin)] Task EnsureRunningAsync();
 }

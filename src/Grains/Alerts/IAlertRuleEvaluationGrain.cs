@@ -1,3 +1,4 @@
+using NoOrg.Grains.Security;
 namespace NoOrg.Grains.Alerts;
 
 /// <summary>
@@ -5,6 +6,7 @@ namespace NoOrg.Grains.Alerts;
 /// the rule set calls its rules, never the other way).
 /// </summary>
 [Alias("noorg.alerts.rule-evaluation")]
+[Requires(AccessRole.Admin)]
 public interface IAlertRuleEvaluationGrain : IGrainWithStringKey
 {
     /// <summary>Creates the rule or replaces its spec; state and history are kept.</summary>
